@@ -3,7 +3,7 @@
  */
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** UTF-8 encodes a string. */
 export function utf8(text: string): Uint8Array {

@@ -1,0 +1,60 @@
+import type { Ed25519PrivateJwk } from "@countersign/protocol";
+
+/** Log levels pino accepts. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** An Ed25519 private JWK that carries its key id. */
+export type SigningJwk = Ed25519PrivateJwk & { kid: string };
+
+/** The server's secrets: never logged, never sent anywhere. */
+export interface ServerSecrets {
+  /**
+   * The root secret (≥ 32 bytes). Purpose-separated keys are derived from it with HKDF: blind
+   * indexes, session MACs, token digests. It does not rotate, because blind indexes depend on it.
+   */
+  readonly masterKey: Uint8Array;
+  /** Key-encryption keys by id; `current` wraps new data keys, the rest only unwrap (DESIGN §4.9). */
+  readonly keyEncryptionKeys: { readonly current: string; readonly keys: ReadonlyMap<string, Uint8Array> };
+  /** Receipt and webhook signing keys; the first signs, all are published in the JWKS (DESIGN §4.7). */
+  readonly signingKeys: readonly SigningJwk[];
+  /** The audit log's checkpoint key (DESIGN §4.8). */
+  readonly auditLogKey: SigningJwk;
+  /** Where the secrets came from, for the start-up banner. */
+  readonly source: "environment" | "file" | "generated";
+  /** The file they were read from or written to, if any. */
+  readonly file: string | undefined;
+}
+
+/** The validated, frozen configuration passed down to every module. Built by `loadConfig`. */
+export interface Config {
+  /** `production` refuses generated or weak secrets, plain-http public URLs and the embedded database. */
+  readonly environment: "production" | "development" | "test";
+  /** Embedded = PGlite in the data directory; external = PostgreSQL at `databaseUrl`. */
+  readonly database:
+    | { readonly kind: "embedded"; readonly dataDir: string }
+    | { readonly kind: "postgres"; readonly url: string; readonly poolSize: number };
+  /** Data directory for the embedded database and generated secrets (absolute). */
+  readonly dataDir: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  /** The public origin of the service, e.g. `https://countersign.example.com` (no trailing slash). */
+  readonly publicUrl: string;
+  /** Exact `Host` the person-facing app and API answer on (T-11). */
+  readonly appHost: string;
+  /** Exact `Host` the agent API answers on (T-11). */
+  readonly apiHost: string;
+  /** Base URL agents call, derived from the public URL's scheme and the API host. */
+  readonly apiBaseUrl: string;
+  /** Proxy addresses/CIDRs whose `X-Forwarded-For` is trusted, or none. */
+  readonly trustProxy: readonly string[];
+  readonly bodyLimitBytes: number;
+  readonly logLevel: LogLevel;
+  readonly signatures: {
+    /** `created` must be within this many seconds of now (DESIGN §4.1). */
+    readonly maxSkewSeconds: number;
+    /** A (keyid, nonce) pair is refused for this many seconds after first use (DESIGN §4.1). */
+    readonly nonceTtlSeconds: number;
+  };
+  readonly shutdownTimeoutMs: number;
+  readonly secrets: ServerSecrets;
+}
