@@ -20,3 +20,25 @@ export {
   isCountersignError,
 } from "./errors/countersign-error.ts";
 export { ERROR_CODES, type ErrorCode, isErrorCode } from "./errors/error-codes.ts";
+export type { ContentDigestAlgorithm } from "./digest/content-digest-algorithm.ts";
+export { createContentDigest } from "./digest/create-content-digest.ts";
+export { verifyContentDigest } from "./digest/verify-content-digest.ts";
+export { checkSignatureWindow, DEFAULT_MAX_SKEW_SECONDS } from "./http-signatures/check-signature-window.ts";
+export { COUNTERSIGN_ALG, COUNTERSIGN_LABEL, COUNTERSIGN_TAG } from "./http-signatures/countersign-profile.ts";
+export { createSignatureBase } from "./http-signatures/create-signature-base.ts";
+export type { HttpRequestParts } from "./http-signatures/http-request-parts.ts";
+export {
+  type CountersignSignatureParams,
+  type ParsedRequestSignature,
+  type ParseRequestSignatureResult,
+  parseRequestSignature,
+} from "./http-signatures/parse-request-signature.ts";
+export { type RequestSigner, type SignRequestOptions, signRequest } from "./http-signatures/sign-request.ts";
+export { verifyParsedSignature } from "./http-signatures/verify-parsed-signature.ts";
+export {
+  type VerifyRequestOptions,
+  type VerifyRequestResult,
+  verifyRequest,
+} from "./http-signatures/verify-request.ts";
+export { canonicalize } from "./jcs/canonicalize.ts";
+export { type DisplayPayload, displayPayloadHash } from "./jcs/display-payload-hash.ts";
