@@ -1,4 +1,35 @@
 export {
+  buildConsistencyProof,
+  buildInclusionProof,
+  rootHashFrom,
+  type SubtreeLookup,
+} from "./audit-log/build-proof.ts";
+export {
+  type Checkpoint,
+  formatCheckpoint,
+  type ParseCheckpointResult,
+  parseCheckpoint,
+} from "./audit-log/checkpoint.ts";
+export { leafHash, nodeHash, rootHash } from "./audit-log/merkle-hash.ts";
+export { MerkleTree } from "./audit-log/merkle-tree.ts";
+export {
+  consistencyProofPlan,
+  inclusionProofPlan,
+  rootHashPlan,
+  type SubtreeCoordinate,
+} from "./audit-log/proof-plan.ts";
+export {
+  type NoteSigner,
+  type NoteVerifier,
+  type OpenNoteResult,
+  openNote,
+  parseVerifierKey,
+  signNote,
+  verifierKeyText,
+} from "./audit-log/signed-note.ts";
+export { verifyConsistency } from "./audit-log/verify-consistency.ts";
+export { verifyInclusion } from "./audit-log/verify-inclusion.ts";
+export {
   type Ed25519PrivateJwk,
   ed25519Sign,
   ed25519Verify,
@@ -10,6 +41,9 @@ export {
   importEd25519Seed,
 } from "./crypto/ed25519.ts";
 export { type HashFunction, sha256, sha512 } from "./crypto/sha2.ts";
+export type { ContentDigestAlgorithm } from "./digest/content-digest-algorithm.ts";
+export { createContentDigest } from "./digest/create-content-digest.ts";
+export { verifyContentDigest } from "./digest/verify-content-digest.ts";
 export { fromBase64, fromBase64Url, toBase64, toBase64Url } from "./encoding/base64.ts";
 export { assertBytes, concatBytes, fromUtf8, randomBytes, timingSafeEqual, utf8 } from "./encoding/bytes.ts";
 export { fromHex, toHex } from "./encoding/hex.ts";
@@ -20,9 +54,6 @@ export {
   isCountersignError,
 } from "./errors/countersign-error.ts";
 export { ERROR_CODES, type ErrorCode, isErrorCode } from "./errors/error-codes.ts";
-export type { ContentDigestAlgorithm } from "./digest/content-digest-algorithm.ts";
-export { createContentDigest } from "./digest/create-content-digest.ts";
-export { verifyContentDigest } from "./digest/verify-content-digest.ts";
 export { checkSignatureWindow, DEFAULT_MAX_SKEW_SECONDS } from "./http-signatures/check-signature-window.ts";
 export { COUNTERSIGN_ALG, COUNTERSIGN_LABEL, COUNTERSIGN_TAG } from "./http-signatures/countersign-profile.ts";
 export { createSignatureBase } from "./http-signatures/create-signature-base.ts";
