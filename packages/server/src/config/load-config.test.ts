@@ -163,7 +163,10 @@ describe("loadConfig in production", () => {
 
   it("refuses plain http, and the embedded database", () => {
     const problems = problemsOf(() =>
-      loadConfig({ NODE_ENV: "production", COUNTERSIGN_PUBLIC_URL: "http://x.example", ...secretEnv() }, { cwd: tempDir() }),
+      loadConfig(
+        { NODE_ENV: "production", COUNTERSIGN_PUBLIC_URL: "http://x.example", ...secretEnv() },
+        { cwd: tempDir() },
+      ),
     );
     assert.ok(problems.some((p) => /https in production/.test(p)));
     assert.ok(problems.some((p) => /production needs PostgreSQL/.test(p)));

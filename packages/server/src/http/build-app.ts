@@ -1,0 +1,84 @@
+import { randomUUID } from "node:crypto";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyInstance } from "fastify";
+import packageJson from "../../package.json" with { type: "json" };
+import { registerAgentAuth } from "../agent-auth/agent-auth-hook.ts";
+import type { AgentKeyResolver } from "../agent-auth/agent-request.ts";
+import { type Clock, systemClock } from "../clock.ts";
+import type { Config } from "../config/config.ts";
+import type { Database } from "../db/database.ts";
+import { registerHealthRoutes } from "../health/health-routes.ts";
+import { registerErrorHandler } from "./error-handler.ts";
+import { registerHostConstraint } from "./host-constraint.ts";
+import { registerJsonBodyParser } from "./json-body-parser.ts";
+import { registerOpenApi } from "./openapi.ts";
+import { registerSecurityHeaders } from "./security-headers.ts";
+import "./surface.ts";
+
+/** What the HTTP app is built from. Everything is passed in; nothing is read from the environment. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly db: Database;
+  readonly clock?: Clock;
+  /** Looks agent keys up by key id; until agents exist, no key resolves. */
+  readonly resolveAgentKey?: AgentKeyResolver;
+  /** Overrides the configured log level (tests pass "silent"). */
+  readonly logLevel?: string;
+}
+
+/** Header names and JSON paths whose values never reach the logs. */
+export const REDACTED_LOG_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "req.headers.signature",
+  'req.headers["idempotency-key"]',
+  'res.headers["set-cookie"]',
+  "*.password",
+  "*.code",
+  "*.token",
+  "*.secret",
+];
+
+/**
+ * Builds the Fastify app with the cross-cutting parts every route relies on: request ids, coded
+ * errors, JSON-only bodies with raw bytes kept, security headers, the host constraint, the
+ * OpenAPI document, and the agent-request pipeline. Domains register their routes on the result.
+ */
+export async function buildApp(deps: AppDeps) {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const app = Fastify({
+    logger: {
+      level: deps.logLevel ?? config.logLevel,
+      redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" },
+    },
+    genReqId: () => randomUUID(),
+    // A client-chosen request id would let anyone forge log correlation; always make our own.
+    requestIdHeader: false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  registerErrorHandler(app);
+  registerJsonBodyParser(app);
+  await registerSecurityHeaders(app, { https: config.publicUrl.startsWith("https:") });
+  registerHostConstraint(app, { appHost: config.appHost, apiHost: config.apiHost });
+  await registerOpenApi(app, { publicUrl: config.publicUrl, version: packageJson.version });
+  registerAgentAuth(app, {
+    db: deps.db,
+    clock,
+    apiHost: config.apiHost,
+    maxSkewSeconds: config.signatures.maxSkewSeconds,
+    nonceTtlSeconds: config.signatures.nonceTtlSeconds,
+    resolveKey: deps.resolveAgentKey ?? (async () => null),
+  });
+
+  registerHealthRoutes(app, { db: deps.db });
+  return app as unknown as FastifyInstance;
+}

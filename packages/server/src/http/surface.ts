@@ -1,0 +1,14 @@
+/**
+ * Which host a route answers on (T-11). `app` routes answer only on the configured app host,
+ * `api` routes only on the API host, `any` on both (health checks, the OpenAPI document).
+ */
+export type Surface = "app" | "api" | "any";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Required on every route: the host constraint is not opt-in. */
+    surface?: Surface;
+    /** Runs the agent-request verification pipeline before the handler (DESIGN §4.1). */
+    agentAuth?: boolean;
+  }
+}
