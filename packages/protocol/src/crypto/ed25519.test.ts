@@ -73,8 +73,8 @@ interface WycheproofFile {
   }>;
 }
 
-// The CI checkout has shared/ beside the repository: <repo>/../shared/vectors.
-const WYCHEPROOF_PATH = new URL("../../../../../shared/vectors/wycheproof/ed25519_test.json", import.meta.url);
+// Vendored at the repository root: test-vectors/wycheproof.
+const WYCHEPROOF_PATH = new URL("../../../../test-vectors/wycheproof/ed25519_test.json", import.meta.url);
 
 describe("Ed25519 verification against Wycheproof (ed25519_test.json)", () => {
   const file = JSON.parse(readFileSync(WYCHEPROOF_PATH, "utf8")) as WycheproofFile;

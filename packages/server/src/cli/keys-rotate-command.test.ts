@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { toBase64Url } from "@countersign/protocol";
+import { runCli } from "../../test-support/run-cli.ts";
 import { createTestDatabase, type TestDatabase } from "../../test-support/test-database.ts";
 import { TEST_DATABASE_URL } from "../../test-support/test-env.ts";
 import { loadConfig } from "../config/load-config.ts";
@@ -20,32 +19,8 @@ import type { Database } from "../db/database.ts";
 import { MIGRATIONS_DIR, migrate } from "../db/migrate.ts";
 import { openDatabase } from "../db/open-database.ts";
 
-const CLI = fileURLToPath(new URL("../../bin/countersign.js", import.meta.url));
 const USERS = ["ann", "ben", "cat"];
 const where = (rowId: string) => ({ table: "people", column: "email", rowId });
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI in a child process with exactly `env` (nothing inherited). */
-function runCli(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 type KekEntry = { kid: string; key: string };
 

@@ -5,12 +5,11 @@ import { fromBase64 } from "../../encoding/base64.ts";
 
 /**
  * Loads the RFC 9162 Merkle proof vectors of transparency-dev/merkle `testdata/` (Apache-2.0; see
- * shared/vectors/merkle/SOURCE and LICENSE), which live outside the repository in
- * `<repo root>/../shared/vectors/merkle/testdata`.
+ * test-vectors/merkle/SOURCE and LICENSE), vendored at `<repo root>/test-vectors/merkle/testdata`.
  */
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../../", import.meta.url));
-const TESTDATA = resolve(REPO_ROOT, "../shared/vectors/merkle/testdata");
+const TESTDATA = resolve(REPO_ROOT, "test-vectors/merkle/testdata");
 
 /** One inclusion vector: `wantErr` says whether verification must fail. */
 export interface InclusionVector {

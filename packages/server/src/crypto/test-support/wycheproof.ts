@@ -2,12 +2,12 @@ import { readFileSync } from "node:fs";
 import { fromHex } from "@countersign/protocol";
 
 /**
- * Loads Wycheproof vector files from `shared/vectors/wycheproof/`, which CI checks out beside
- * the repository: `<repo root>/../shared/vectors`.
+ * Loads Wycheproof vector files from `test-vectors/wycheproof/` at the repository root
+ * (vendored with their license, so the suite runs on any clone).
  */
 
 const REPO_ROOT = new URL("../../../../../", import.meta.url);
-const WYCHEPROOF_DIR = new URL("../shared/vectors/wycheproof/", REPO_ROOT);
+const WYCHEPROOF_DIR = new URL("test-vectors/wycheproof/", REPO_ROOT);
 
 /** The parts of a Wycheproof file every schema shares. */
 export interface WycheproofFile<Group> {
@@ -43,7 +43,7 @@ export interface HkdfTest {
   result: "valid" | "invalid" | "acceptable";
 }
 
-/** Reads and parses `shared/vectors/wycheproof/<name>`. */
+/** Reads and parses `test-vectors/wycheproof/<name>`. */
 export function loadWycheproof<Test>(name: string): WycheproofFile<{ tests: Test[] }> {
   return JSON.parse(readFileSync(new URL(name, WYCHEPROOF_DIR), "utf8")) as WycheproofFile<{ tests: Test[] }>;
 }
