@@ -24,6 +24,8 @@ export interface AppDeps {
   readonly resolveAgentKey?: AgentKeyResolver;
   /** Overrides the configured log level (tests pass "silent"). */
   readonly logLevel?: string;
+  /** Where log lines go instead of stdout (tests read them). */
+  readonly logStream?: { write(line: string): void };
 }
 
 /** Header names and JSON paths whose values never reach the logs. */
@@ -51,6 +53,7 @@ export async function buildApp(deps: AppDeps) {
     logger: {
       level: deps.logLevel ?? config.logLevel,
       redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" },
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
     },
     genReqId: () => randomUUID(),
     // A client-chosen request id would let anyone forge log correlation; always make our own.
