@@ -55,6 +55,32 @@ export interface Config {
     /** A (keyid, nonce) pair is refused for this many seconds after first use (DESIGN §4.1). */
     readonly nonceTtlSeconds: number;
   };
+  /** WebAuthn relying party (DESIGN §4.9): the app host's name without its port, and the app origin. */
+  readonly webauthn: { readonly rpId: string; readonly rpName: string; readonly origin: string };
+  /** Outgoing mail. Without an SMTP URL, mail is printed to the console (never in production). */
+  readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
+  /** Session lifetimes (A-2): idle and absolute, in seconds. */
+  readonly sessions: { readonly idleTimeoutSeconds: number; readonly absoluteTimeoutSeconds: number };
+  /** Authentication hardening (A-1, A-4). */
+  readonly auth: {
+    /** Every authentication endpoint answers no earlier than this (constant minimum response time). */
+    readonly minDurationMs: number;
+    /** Step-up: how recent a user-verified passkey assertion must be for sensitive operations. */
+    readonly stepUpMaxAgeSeconds: number;
+    /** Optional password sign-in, always followed by an email code (COUNTERSIGN_PASSWORD_LOGIN). */
+    readonly passwordLogin: boolean;
+    /** Argon2id cost (OWASP minimum m=19456 KiB, t=2, p=1; stronger allowed). */
+    readonly argon2: { readonly memoryKiB: number; readonly iterations: number; readonly parallelism: number };
+  };
   readonly shutdownTimeoutMs: number;
+  /** The audit log's checkpoints and retention (DESIGN §4.8, docs/audit-log.md). */
+  readonly audit: {
+    /** A signed checkpoint is due once this many entries are not covered by one. */
+    readonly checkpointEntries: number;
+    /** …or once this many seconds have passed since the last checkpoint and new entries exist. */
+    readonly checkpointSeconds: number;
+    /** `countersign audit purge` removes entries older than this many days; undefined keeps them forever. */
+    readonly retentionDays: number | undefined;
+  };
   readonly secrets: ServerSecrets;
 }

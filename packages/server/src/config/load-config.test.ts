@@ -133,6 +133,33 @@ describe("loadConfig", () => {
     assert.throws(() => statSync(join(cwd, ".countersign", "secrets.json")), { code: "ENOENT" });
   });
 
+  it("derives the WebAuthn relying party from the app host, and defaults authentication hardening", () => {
+    const config = loadConfig({ COUNTERSIGN_APP_HOST: "approve.example.com:8443" }, { cwd: tempDir() });
+    assert.deepEqual(config.webauthn, {
+      rpId: "approve.example.com",
+      rpName: "Countersign",
+      origin: "http://approve.example.com:8443",
+    });
+    assert.deepEqual(config.auth, {
+      minDurationMs: 400,
+      stepUpMaxAgeSeconds: 300,
+      passwordLogin: false,
+      argon2: { memoryKiB: 19_456, iterations: 2, parallelism: 1 },
+    });
+    assert.deepEqual(config.sessions, { idleTimeoutSeconds: 1_800, absoluteTimeoutSeconds: 43_200 });
+    assert.equal(config.mail.smtpUrl, undefined);
+  });
+
+  it("refuses Argon2id costs below the OWASP minimum and malformed SMTP URLs", () => {
+    const problems = problemsOf(() =>
+      loadConfig(
+        { COUNTERSIGN_ARGON2_MEMORY_KIB: "4096", COUNTERSIGN_ARGON2_ITERATIONS: "1", SMTP_URL: "http://mail" },
+        { cwd: tempDir() },
+      ),
+    );
+    assert.equal(problems.length, 3);
+  });
+
   it("refuses a public URL with a path", () => {
     const problems = problemsOf(() =>
       loadConfig({ COUNTERSIGN_PUBLIC_URL: "https://x.example/app" }, { cwd: tempDir() }),
@@ -146,6 +173,7 @@ describe("loadConfig in production", () => {
     NODE_ENV: "production",
     DATABASE_URL: "postgres://u@db/x",
     COUNTERSIGN_PUBLIC_URL: "https://approve.example.com",
+    SMTP_URL: "smtps://mailer:pw@smtp.example.com:465",
   };
 
   it("accepts strong secrets from the environment", () => {
@@ -188,6 +216,12 @@ describe("loadConfig in production", () => {
     const env = { ...production, ...secretEnv(a), COUNTERSIGN_SIGNING_KEYS: JSON.stringify(mismatched) };
     const problems = problemsOf(() => loadConfig(env, { cwd: tempDir() }));
     assert.ok(problems.some((p) => /signing key #1 is not a valid Ed25519 key pair/.test(p)));
+  });
+
+  it("requires SMTP, since sign-up and recovery codes go by mail", () => {
+    const { SMTP_URL: _omitted, ...withoutSmtp } = production;
+    const problems = problemsOf(() => loadConfig({ ...withoutSmtp, ...secretEnv() }, { cwd: tempDir() }));
+    assert.ok(problems.some((p) => /production needs SMTP_URL/.test(p)));
   });
 
   it("requires all secret variables together", () => {

@@ -63,7 +63,35 @@ export function loadConfig(
     bodyLimitBytes: env.integer("COUNTERSIGN_BODY_LIMIT", 65_536, 1_024, 1_048_576),
     logLevel: env.oneOf("COUNTERSIGN_LOG_LEVEL", LOG_LEVELS, "info"),
     signatures: { maxSkewSeconds: 300, nonceTtlSeconds: 600 },
+    webauthn: {
+      rpId: appHost.replace(/:\d+$/, ""),
+      rpName: env.string("COUNTERSIGN_RP_NAME") ?? "Countersign",
+      origin: `${publicUrl.protocol}//${appHost}`,
+    },
+    mail: readMail(env, { production, appHost }),
+    sessions: {
+      idleTimeoutSeconds: env.integer("COUNTERSIGN_SESSION_IDLE_MINUTES", 30, 1, 10_080) * 60,
+      absoluteTimeoutSeconds: env.integer("COUNTERSIGN_SESSION_ABSOLUTE_HOURS", 12, 1, 720) * 3_600,
+    },
+    auth: {
+      minDurationMs: env.integer("COUNTERSIGN_AUTH_MIN_DURATION_MS", 400, 0, 10_000),
+      stepUpMaxAgeSeconds: 300,
+      passwordLogin: env.boolean("COUNTERSIGN_PASSWORD_LOGIN", false),
+      argon2: {
+        memoryKiB: env.integer("COUNTERSIGN_ARGON2_MEMORY_KIB", 19_456, 19_456, 4_194_304),
+        iterations: env.integer("COUNTERSIGN_ARGON2_ITERATIONS", 2, 2, 100),
+        parallelism: env.integer("COUNTERSIGN_ARGON2_PARALLELISM", 1, 1, 16),
+      },
+    },
     shutdownTimeoutMs: env.integer("COUNTERSIGN_SHUTDOWN_TIMEOUT_MS", 10_000, 0, 120_000),
+    audit: {
+      checkpointEntries: env.integer("COUNTERSIGN_AUDIT_CHECKPOINT_ENTRIES", 1_000, 1, 1_000_000),
+      checkpointSeconds: env.integer("COUNTERSIGN_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86_400),
+      // Unset keeps entries forever: deleting audit history is a decision, never a default.
+      retentionDays: env.has("COUNTERSIGN_AUDIT_RETENTION_DAYS")
+        ? env.integer("COUNTERSIGN_AUDIT_RETENTION_DAYS", 0, 1, 36_500)
+        : undefined,
+    },
     // Secrets last: a bad port should not leave a generated secrets file behind.
     secrets: env.problems.length === 0 ? loadServerSecrets(env, { production, dataDir }) : undefined,
   };
@@ -99,6 +127,17 @@ function readDatabase(env: EnvReader, options: { production: boolean; dataDir: s
   return databaseUrl === undefined
     ? { kind: "embedded", dataDir: options.dataDir }
     : { kind: "postgres", url: databaseUrl, poolSize };
+}
+
+function readMail(env: EnvReader, options: { production: boolean; appHost: string }): Config["mail"] {
+  const smtpUrl = env.string("SMTP_URL");
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/]/.test(smtpUrl))
+    env.problems.push("SMTP_URL must be an smtp:// or smtps:// URL");
+  if (options.production && smtpUrl === undefined) {
+    env.problems.push("production needs SMTP_URL: sign-up and recovery codes are sent by mail");
+  }
+  const host = options.appHost.replace(/:\d+$/, "");
+  return { smtpUrl, from: env.string("COUNTERSIGN_MAIL_FROM") ?? `Countersign <no-reply@${host}>` };
 }
 
 function host(env: EnvReader, name: string, fallback: string): string {
