@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
 import type { AgentKeyResolver } from "../src/agent-auth/agent-request.ts";
+import type { AppServices } from "../src/app-services.ts";
 import type { Clock } from "../src/clock.ts";
 import type { Config } from "../src/config/config.ts";
 import { loadConfig } from "../src/config/load-config.ts";
@@ -22,7 +23,13 @@ export function createTestConfig(env: Record<string, string> = {}): Config {
 /** Builds the app on a test database with logging off. */
 export async function createTestApp(
   db: Database,
-  options: { config?: Config; clock?: Clock; resolveAgentKey?: AgentKeyResolver } = {},
+  options: {
+    config?: Config;
+    clock?: Clock;
+    resolveAgentKey?: AgentKeyResolver;
+    /** Replaces services built from the config (a capturing mailer, a fake data-key store…). */
+    services?: Partial<AppServices>;
+  } = {},
 ) {
   return buildApp({
     config: options.config ?? createTestConfig(),
@@ -30,5 +37,6 @@ export async function createTestApp(
     logLevel: "silent",
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.resolveAgentKey ? { resolveAgentKey: options.resolveAgentKey } : {}),
+    ...(options.services ? { services: options.services } : {}),
   });
 }

@@ -4,14 +4,15 @@ import Fastify, { type FastifyInstance } from "fastify";
 import packageJson from "../../package.json" with { type: "json" };
 import { registerAgentAuth } from "../agent-auth/agent-auth-hook.ts";
 import type { AgentKeyResolver } from "../agent-auth/agent-request.ts";
-import { type Clock, systemClock } from "../clock.ts";
+import { type AppServices, createAppServices } from "../app-services.ts";
+import type { Clock } from "../clock.ts";
 import type { Config } from "../config/config.ts";
 import type { Database } from "../db/database.ts";
-import { registerHealthRoutes } from "../health/health-routes.ts";
 import { registerErrorHandler } from "./error-handler.ts";
 import { registerHostConstraint } from "./host-constraint.ts";
 import { registerJsonBodyParser } from "./json-body-parser.ts";
 import { registerOpenApi } from "./openapi.ts";
+import { ROUTE_MODULES } from "./route-modules.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import "./surface.ts";
 
@@ -20,6 +21,8 @@ export interface AppDeps {
   readonly config: Config;
   readonly db: Database;
   readonly clock?: Clock;
+  /** Replaces some of the services built from config and db (tests pass a capturing mailer, say). */
+  readonly services?: Partial<AppServices>;
   /** Looks agent keys up by key id; until agents exist, no key resolves. */
   readonly resolveAgentKey?: AgentKeyResolver;
   /** Overrides the configured log level (tests pass "silent"). */
@@ -48,7 +51,8 @@ export const REDACTED_LOG_PATHS = [
  */
 export async function buildApp(deps: AppDeps) {
   const { config } = deps;
-  const clock = deps.clock ?? systemClock;
+  const services = createAppServices(deps, deps.services);
+  const { clock } = services;
   const app = Fastify({
     logger: {
       level: deps.logLevel ?? config.logLevel,
@@ -82,6 +86,7 @@ export async function buildApp(deps: AppDeps) {
     resolveKey: deps.resolveAgentKey ?? (async () => null),
   });
 
-  registerHealthRoutes(app, { db: deps.db });
-  return app as unknown as FastifyInstance;
+  const root = app as unknown as FastifyInstance;
+  for (const register of ROUTE_MODULES) await register(root, services);
+  return root;
 }
