@@ -37,7 +37,12 @@ export const ERROR_CODES = {
   bearer_not_allowed: { status: 403, message: "Bearer-only agents are disabled on this server." },
   idempotency_key_required: { status: 400, message: "An Idempotency-Key header is required." },
   idempotency_key_reused: { status: 422, message: "The Idempotency-Key was already used with a different request." },
+  idempotency_key_in_progress: {
+    status: 409,
+    message: "A request with this Idempotency-Key is still being processed. Retry shortly.",
+  },
   enrollment_code_invalid: { status: 400, message: "The enrolment code is not valid or has expired." },
+  agent_key_in_use: { status: 409, message: "This public key is already enrolled. Generate a new key pair." },
 
   // ── Approvals (DESIGN §4.4 – §4.7) ─────────────────────────────────────────────────────────
   approval_not_found: { status: 404, message: "No such approval request." },
@@ -61,6 +66,7 @@ export const ERROR_CODES = {
   passkey_verification_failed: { status: 400, message: "The passkey could not be verified." },
   last_passkey: { status: 409, message: "The last passkey of an account cannot be removed." },
   recovery_failed: { status: 400, message: "Recovery could not be completed." },
+  invalid_credentials: { status: 401, message: "The email address or password is not correct." },
 
   // ── Devices and pairing (DESIGN §4.11) ─────────────────────────────────────────────────────
   device_not_found: { status: 404, message: "No such device." },

@@ -1,13 +1,27 @@
+import { type ErrorCode, isCountersignError } from "@countersign/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { AgentRequest, AgentRequestDeps, ResolvedAgentKey } from "./agent-request.ts";
-import { runAgentRequestPipeline } from "./agent-request-pipeline.ts";
+import type { AgentAuditSink } from "./agent-audit-sink.ts";
+import type { AgentAuthMetrics } from "./agent-auth-metrics.ts";
+import type {
+  AgentAuthMode,
+  AgentRequest,
+  AgentRequestDeps,
+  AgentRequestState,
+  AuthenticatedAgent,
+} from "./agent-request.ts";
+import { agentRequestChecksFor, runAgentRequestPipeline } from "./agent-request-pipeline.ts";
+import { beginIdempotentRequest, registerIdempotencyCompletion } from "./idempotency.ts";
 
 /** The authenticated agent of a request that passed the pipeline. */
 export interface AgentAuthentication {
-  readonly key: ResolvedAgentKey;
-  readonly keyId: string;
-  readonly nonce: string;
-  readonly created: number;
+  /** The agent's row as read for this request. */
+  readonly agent: AuthenticatedAgent;
+  /** From the agent's row (T-10); recorded on the request's log lines and audit events. */
+  readonly authMode: AgentAuthMode;
+  /** Signed mode: the verified signature's key id, nonce and creation time; null for bearer requests. */
+  readonly keyId: string | null;
+  readonly nonce: string | null;
+  readonly created: number | null;
 }
 
 declare module "fastify" {
@@ -16,24 +30,110 @@ declare module "fastify" {
   }
 }
 
+/** What the hook needs beyond the checks' own dependencies. */
+export interface AgentAuthDeps extends AgentRequestDeps {
+  readonly auditSink: AgentAuditSink;
+  readonly metrics: AgentAuthMetrics;
+  /** Records that the agent was used; the agents domain writes at most once a minute per agent. */
+  readonly recordUse: (agent: AuthenticatedAgent) => Promise<void>;
+}
+
+/**
+ * Refusals of a request whose credential was genuine (a valid signature or bearer token): these
+ * say something about the agent's owner's agent, so they are audited. Forged, malformed, stale
+ * and replayed requests are not — anyone can send those — and go to metrics and logs only.
+ */
+export const AUDITED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "agent_revoked",
+  "agent_suspended",
+  "agent_credentials_rotated",
+  "ip_not_allowed",
+  "action_not_allowed",
+  "bearer_not_allowed",
+]);
+
 /**
  * Runs the pipeline before the handler of every route with `config.agentAuth`. It runs as a
  * preHandler so the raw body has been read (for the digest) and the route's schema already
- * validated the shape.
+ * validated the shape. After it: the request's log lines carry the agent id and auth mode, the
+ * agent's last use is recorded, and a POST must carry an Idempotency-Key (T-8).
  */
-export function registerAgentAuth(app: FastifyInstance, deps: AgentRequestDeps): void {
+export function registerAgentAuth(app: FastifyInstance, deps: AgentAuthDeps): void {
   app.decorateRequest("agentAuth", undefined);
-  app.addHook("preHandler", async (request) => {
+  registerIdempotencyCompletion(app, deps);
+  app.addHook("preHandler", async (request, reply) => {
     if (request.routeOptions.config.agentAuth !== true) return;
-    const state = await runAgentRequestPipeline(toAgentRequest(request), deps);
-    if (state.key === undefined || state.signature === undefined) throw new Error("pipeline ended unauthenticated");
+    const agentRequest = toAgentRequest(request);
+    const state: AgentRequestState = {};
+    try {
+      await runAgentRequestPipeline(agentRequest, deps, agentRequestChecksFor(agentRequest), state);
+    } catch (error) {
+      await recordAgentRefusal(request, deps, error, state);
+      throw error;
+    }
+    const { agent, authMode } = state;
+    if (agent === undefined || authMode === undefined) throw new Error("pipeline ended unauthenticated");
+    const params = state.signature?.params;
     request.agentAuth = {
-      key: state.key,
-      keyId: state.signature.params.keyid,
-      nonce: state.signature.params.nonce,
-      created: state.signature.params.created,
+      agent,
+      authMode,
+      keyId: params?.keyid ?? null,
+      nonce: params?.nonce ?? null,
+      created: params?.created ?? null,
     };
+    // Every log line of the request, "request completed" included, says who and how (DESIGN §4.2).
+    const log = request.log.child({ agent_id: agent.id, auth_mode: authMode });
+    request.log = log;
+    reply.log = log;
+    deps.metrics.requests.inc({ auth_mode: authMode });
+    try {
+      await deps.recordUse(agent);
+    } catch (err) {
+      request.log.warn({ err }, "could not record the agent's last use");
+    }
+    if (
+      request.method === "POST" &&
+      (await beginIdempotentRequest(request, reply, { agentRequest, agentId: agent.id }, deps))
+    ) {
+      return reply;
+    }
   });
+}
+
+/**
+ * Counts a refusal by code, and audits it when the credential was genuine
+ * ({@link AUDITED_REFUSALS}). Handlers that refuse an authenticated agent (an action type it
+ * may not ask for) call it too. Never throws: the refusal itself is what the client gets.
+ */
+export async function recordAgentRefusal(
+  request: FastifyRequest,
+  deps: Pick<AgentAuthDeps, "db" | "auditSink" | "metrics">,
+  error: unknown,
+  state: Pick<AgentRequestState, "agent" | "authMode" | "signature">,
+): Promise<void> {
+  const code: ErrorCode = isCountersignError(error) ? error.code : "internal_error";
+  deps.metrics.failures.inc({ code });
+  const agent = state.agent;
+  if (agent === undefined || !AUDITED_REFUSALS.has(code)) return;
+  try {
+    await deps.auditSink.append(deps.db, {
+      type: "agent.request_refused",
+      userId: agent.userId,
+      actor: { kind: "agent", id: agent.id },
+      subject: { kind: "agent", id: agent.id },
+      context: {
+        code,
+        auth_mode: agent.authMode,
+        key_id: state.signature?.params.keyid ?? null,
+        ip: request.ip,
+        method: request.method,
+        path: request.url.split("?")[0],
+        request_id: request.id,
+      },
+    });
+  } catch (err) {
+    request.log.error({ err, code }, "could not audit a refused agent request");
+  }
 }
 
 /** The RFC 9421 view of a Fastify request: the target exactly as sent, headers as received. */
@@ -53,5 +153,6 @@ export function toAgentRequest(request: FastifyRequest): AgentRequest {
       headers,
     },
     body: request.rawBody,
+    clientIp: request.ip,
   };
 }

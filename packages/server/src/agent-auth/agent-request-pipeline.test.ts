@@ -11,12 +11,12 @@ import {
   toBase64Url,
   utf8,
 } from "@countersign/protocol";
-import type { FastifyInstance, InjectOptions } from "fastify";
+import type { FastifyInstance, FastifyRequest, InjectOptions } from "fastify";
 import { httpbis } from "http-message-signatures";
 import { createManualClock } from "../../test-support/manual-clock.ts";
 import { createTestApp } from "../../test-support/test-app.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
-import type { AgentRequestDeps, ResolvedAgentKey } from "./agent-request.ts";
+import type { AgentRequestDeps, AuthenticatedAgent, ResolvedAgentKey } from "./agent-request.ts";
 import { AGENT_REQUEST_CHECKS, runAgentRequestPipeline } from "./agent-request-pipeline.ts";
 import { checkHost } from "./checks/check-host.ts";
 import { checkTimeWindow } from "./checks/check-time-window.ts";
@@ -36,6 +36,22 @@ interface SignOptions {
   keyId?: string;
 }
 
+/** An active signed agent with no allowlist, as the agents domain would resolve it. */
+function fakeAgent(id: string): AuthenticatedAgent {
+  return {
+    id,
+    userId: "usr_test",
+    name: id,
+    authMode: "signed",
+    status: "active",
+    credentialsVersion: 1,
+    allowedActions: ["deploy.*"],
+    ipAllowlist: [],
+    defaultTtlSeconds: 300,
+    lastUsedAt: null,
+  };
+}
+
 function withoutHeader(headers: Record<string, string>, name: string): Record<string, string> {
   const { [name]: _removed, ...rest } = headers;
   return rest;
@@ -49,10 +65,10 @@ describeEachDatabase("the agent request pipeline", (ctx) => {
 
   before(async () => {
     agentKeys = await generateEd25519KeyPair();
-    resolved.set(KEY_ID, { publicKey: agentKeys.publicKey, agent: { id: "agt_1" } });
+    resolved.set(KEY_ID, { publicKey: agentKeys.publicKey, credentialsVersion: 1, agent: fakeAgent("agt_1") });
     app = await createTestApp(ctx.db, { clock, resolveAgentKey: async (keyId) => resolved.get(keyId) ?? null });
-    const handler = async (request: { agentAuth?: { key: ResolvedAgentKey; nonce: string } }) => ({
-      agent: request.agentAuth?.key.agent.id,
+    const handler = async (request: FastifyRequest) => ({
+      agent: request.agentAuth?.agent.id,
       nonce: request.agentAuth?.nonce,
     });
     app.post("/test/signed", { config: { surface: "api", agentAuth: true } }, handler);
@@ -70,6 +86,8 @@ describeEachDatabase("the agent request pipeline", (ctx) => {
     const q = url.indexOf("?");
     const headers: Record<string, string> = {
       ...(body ? { "content-type": "application/json" } : {}),
+      // Agent POSTs need an Idempotency-Key (T-8); a fresh one unless the test names one.
+      ...(method === "POST" ? { "idempotency-key": toBase64Url(randomBytes(12)) } : {}),
       ...options.headers,
     };
     const added = await signRequest(
@@ -215,7 +233,7 @@ describeEachDatabase("the agent request pipeline", (ctx) => {
     const raw = fromBase64Url(String(publicKey.export({ format: "jwk" }).x));
     const imported = raw && (await importEd25519PublicKey(raw));
     assert.ok(imported);
-    resolved.set("agt_interop", { publicKey: imported, agent: { id: "agt_interop_agent" } });
+    resolved.set("agt_interop", { publicKey: imported, credentialsVersion: 1, agent: fakeAgent("agt_interop_agent") });
     const body = utf8(JSON.stringify({ action_type: "deploy.production", title: "Ship it" }));
     const message = await httpbis.signMessage(
       {
@@ -252,7 +270,15 @@ describeEachDatabase("the agent request pipeline", (ctx) => {
   it("runs the checks in the documented order", () => {
     assert.deepEqual(
       AGENT_REQUEST_CHECKS.map((check) => check.name),
-      ["checkHost", "checkContentDigest", "checkSignature", "checkTimeWindow", "checkNonce"],
+      [
+        "checkHost",
+        "checkContentDigest",
+        "checkSignature",
+        "checkTimeWindow",
+        "checkNonce",
+        "checkAgentState",
+        "checkIpAllowlist",
+      ],
     );
   });
 
@@ -299,6 +325,7 @@ describe("the checks on their own", () => {
   const request = (authority: string) => ({
     parts: { method: "GET", authority, path: "/", query: "", headers: {} },
     body: undefined,
+    clientIp: "127.0.0.1",
   });
 
   it("checkHost refuses any authority but the API host", () => {

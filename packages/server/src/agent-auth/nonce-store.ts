@@ -1,4 +1,5 @@
 import type { Queryable } from "../db/database.ts";
+import { createTickBatcher } from "./tick-batcher.ts";
 
 /**
  * Records a (key id, nonce) pair and reports whether it was fresh, in one statement: a live row
@@ -25,4 +26,48 @@ export async function consumeNonce(
 export async function sweepExpiredNonces(db: Queryable, nowMs: number): Promise<number> {
   const result = await db.query("DELETE FROM agent_request_nonces WHERE expires_at <= $1", [new Date(nowMs)]);
   return result.rowCount;
+}
+
+/** One nonce to consume, as {@link consumeNonce} takes it. */
+export interface NonceInput {
+  keyId: string;
+  nonce: string;
+  nowMs: number;
+  ttlSeconds: number;
+}
+
+/**
+ * {@link consumeNonce} for many concurrent requests at once: the nonces that arrive in one turn
+ * of the event loop are inserted by one statement (one commit), with the same semantics per
+ * nonce. A pair repeated within a batch is fresh only the first time.
+ */
+export function createBatchedNonceConsumer(db: Queryable): (input: NonceInput) => Promise<boolean> {
+  return createTickBatcher<NonceInput, boolean>(async (inputs) => {
+    const seen = new Set<string>();
+    const unique: NonceInput[] = [];
+    const firsts = inputs.map((input) => {
+      const id = `${input.keyId}\n${input.nonce}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      unique.push(input);
+      return true;
+    });
+    // An existing row is taken over only if it had expired for every request in the batch.
+    const now = Math.min(...unique.map((input) => input.nowMs));
+    const { rows } = await db.query<{ key_id: string; nonce: string }>(
+      `INSERT INTO agent_request_nonces (key_id, nonce, expires_at)
+       SELECT k, n, e FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t (k, n, e)
+       ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at
+         WHERE agent_request_nonces.expires_at <= $4
+       RETURNING key_id, nonce`,
+      [
+        unique.map((input) => input.keyId),
+        unique.map((input) => input.nonce),
+        unique.map((input) => new Date(input.nowMs + input.ttlSeconds * 1000).toISOString()),
+        new Date(now),
+      ],
+    );
+    const fresh = new Set(rows.map((row) => `${row.key_id}\n${row.nonce}`));
+    return inputs.map((input, i) => firsts[i] === true && fresh.has(`${input.keyId}\n${input.nonce}`));
+  });
 }

@@ -82,5 +82,9 @@ export interface Config {
     /** `countersign audit purge` removes entries older than this many days; undefined keeps them forever. */
     readonly retentionDays: number | undefined;
   };
+  /** Agents (DESIGN §4.2): bearer-only agents exist only while `bearerOnlyAllowed` (COUNTERSIGN_BEARER_ONLY_ALLOWED). */
+  readonly agents: { readonly bearerOnlyAllowed: boolean };
+  /** `/metrics` answers loopback and these addresses/CIDRs only (COUNTERSIGN_METRICS_ALLOW). */
+  readonly metrics: { readonly allow: readonly string[] };
   readonly secrets: ServerSecrets;
 }

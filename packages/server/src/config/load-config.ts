@@ -50,6 +50,11 @@ export function loadConfig(
     if (!isAddressOrCidr(entry)) env.problems.push("COUNTERSIGN_TRUST_PROXY must list IP addresses or CIDR ranges");
   }
 
+  const metricsAllow = env.list("COUNTERSIGN_METRICS_ALLOW");
+  for (const entry of metricsAllow) {
+    if (!isAddressOrCidr(entry)) env.problems.push("COUNTERSIGN_METRICS_ALLOW must list IP addresses or CIDR ranges");
+  }
+
   const config = {
     environment: mode,
     database,
@@ -92,6 +97,8 @@ export function loadConfig(
         ? env.integer("COUNTERSIGN_AUDIT_RETENTION_DAYS", 0, 1, 36_500)
         : undefined,
     },
+    agents: { bearerOnlyAllowed: env.boolean("COUNTERSIGN_BEARER_ONLY_ALLOWED", false) },
+    metrics: { allow: metricsAllow },
     // Secrets last: a bad port should not leave a generated secrets file behind.
     secrets: env.problems.length === 0 ? loadServerSecrets(env, { production, dataDir }) : undefined,
   };

@@ -22,6 +22,9 @@ describe("deriveKey", () => {
       "session-digest": "edecf558a27647e7e81f60c3b1ff1dfee31e03fd5f9041044aec2d94acf1d907",
       "signature-nonce-digest": "9eb283703edce5c6d5f0dfa3a45167d64f77f77f6b43c6b821f87175124a399f",
       "one-time-code-digest": "a6bfa358d4ec0f7952d783b2d9f9ce10dab725d7921e5c17766d1346468f199e",
+      "auth-subject-digest": "2b8ed6a078cc54a1539bbd5b4d3c549b7e1564df1d4759c998688894c353d321",
+      "agent-enrollment-code-digest": "78a23e3e762b1c2143a291d0378729658725fc7c527780c0e9b55b506c880319",
+      "agent-bearer-token-digest": "851b6c1105af6ec6ab4be644fd665dd650445a5214fa7a2fec56944eea6caf2c",
     };
     for (const purpose of DERIVED_KEY_PURPOSES) assert.equal(toHex(deriveKey(root, purpose)), pinned[purpose], purpose);
   });

@@ -20,6 +20,12 @@ export const DERIVED_KEY_PURPOSES = [
   "signature-nonce-digest",
   /** HMAC key of the keyed digest of one-time codes and recovery codes. */
   "one-time-code-digest",
+  /** HMAC key of keyed digests of sign-in subjects (account, client network): attempt limits, sessions. */
+  "auth-subject-digest",
+  /** HMAC key of the keyed digest under which agent enrolment codes are stored (DESIGN §4.3, A-5). */
+  "agent-enrollment-code-digest",
+  /** HMAC key of the keyed digest under which bearer-only agent tokens are stored (DESIGN §4.2). */
+  "agent-bearer-token-digest",
 ] as const;
 
 /** A purpose from {@link DERIVED_KEY_PURPOSES}. */

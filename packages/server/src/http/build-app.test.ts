@@ -66,7 +66,8 @@ describeEachDatabase("the HTTP skeleton", (ctx) => {
     const ok = await app.inject({
       method: "POST",
       url: "/test/echo",
-      headers: { host: "LocalHost:8787" },
+      // A state-changing app route also needs the app's Origin (CSRF, src/auth-guards/origin-check.ts).
+      headers: { host: "LocalHost:8787", origin: "http://localhost:8787" },
       payload: { n: 1 },
     });
     assert.equal(ok.statusCode, 200, "host comparison ignores case");
@@ -117,7 +118,7 @@ describeEachDatabase("the HTTP skeleton", (ctx) => {
       const res = await app.inject({
         method: "POST",
         url: "/test/echo",
-        headers: { host: APP_HOST, ...c.headers },
+        headers: { host: APP_HOST, origin: "http://localhost:8787", ...c.headers },
         payload: c.payload,
       });
       assert.equal(res.statusCode, c.status, c.code);
@@ -129,7 +130,7 @@ describeEachDatabase("the HTTP skeleton", (ctx) => {
     const res = await app.inject({
       method: "POST",
       url: "/test/echo",
-      headers: { host: APP_HOST },
+      headers: { host: APP_HOST, origin: "http://localhost:8787" },
       payload: { n: -1 },
     });
     assert.equal(res.statusCode, 400);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyInstance } from "fastify";
 import packageJson from "../../package.json" with { type: "json" };
+import { createAgentAuthDeps } from "../agent-auth/agent-auth-deps.ts";
 import { registerAgentAuth } from "../agent-auth/agent-auth-hook.ts";
 import type { AgentKeyResolver } from "../agent-auth/agent-request.ts";
 import { type AppServices, createAppServices } from "../app-services.ts";
@@ -23,7 +24,7 @@ export interface AppDeps {
   readonly clock?: Clock;
   /** Replaces some of the services built from config and db (tests pass a capturing mailer, say). */
   readonly services?: Partial<AppServices>;
-  /** Looks agent keys up by key id; until agents exist, no key resolves. */
+  /** Replaces the agents domain's key lookup by key id (tests of the pipeline with made-up keys). */
   readonly resolveAgentKey?: AgentKeyResolver;
   /** Overrides the configured log level (tests pass "silent"). */
   readonly logLevel?: string;
@@ -52,7 +53,6 @@ export const REDACTED_LOG_PATHS = [
 export async function buildApp(deps: AppDeps) {
   const { config } = deps;
   const services = createAppServices(deps, deps.services);
-  const { clock } = services;
   const app = Fastify({
     logger: {
       level: deps.logLevel ?? config.logLevel,
@@ -77,14 +77,7 @@ export async function buildApp(deps: AppDeps) {
   await registerSecurityHeaders(app, { https: config.publicUrl.startsWith("https:") });
   registerHostConstraint(app, { appHost: config.appHost, apiHost: config.apiHost });
   await registerOpenApi(app, { publicUrl: config.publicUrl, version: packageJson.version });
-  registerAgentAuth(app, {
-    db: deps.db,
-    clock,
-    apiHost: config.apiHost,
-    maxSkewSeconds: config.signatures.maxSkewSeconds,
-    nonceTtlSeconds: config.signatures.nonceTtlSeconds,
-    resolveKey: deps.resolveAgentKey ?? (async () => null),
-  });
+  registerAgentAuth(app, createAgentAuthDeps(services, { resolveKey: deps.resolveAgentKey }));
 
   const root = app as unknown as FastifyInstance;
   for (const register of ROUTE_MODULES) await register(root, services);

@@ -28,6 +28,17 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
             name: "Signature",
             description: "RFC 9421 HTTP Message Signature with label `cs` (see docs/agent-integration.md).",
           },
+          agentBearer: {
+            type: "http",
+            scheme: "bearer",
+            description: "Bearer-only agents (`cs_agt_…`), only where COUNTERSIGN_BEARER_ONLY_ALLOWED=true.",
+          },
+          sessionCookie: {
+            type: "apiKey",
+            in: "cookie",
+            name: "__Host-cs_session",
+            description: "The approver's session (docs/security.md, Sessions); state-changing calls also need Origin.",
+          },
         },
       },
     },

@@ -22,6 +22,7 @@ describeEachDatabase("request logging", (ctx) => {
       url: "/test/login",
       headers: {
         host: "localhost:8787",
+        origin: "http://localhost:8787",
         authorization: "Bearer cs_agt_SECRET-TOKEN",
         cookie: "__Host-cs_session=SECRET-SESSION",
         signature: "cs=:SECRET-SIG:",

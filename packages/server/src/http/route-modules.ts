@@ -1,9 +1,25 @@
 import type { FastifyInstance } from "fastify";
+import { registerAccounts } from "../accounts/register-account-routes.ts";
+import { registerAgentRoutes } from "../agents/agent-routes.ts";
 import type { AppServices } from "../app-services.ts";
+import { registerAuthGuards } from "../auth-guards/register-auth-guards.ts";
 import { registerHealthRoutes } from "../health/health-routes.ts";
+import { registerMailer } from "../mail/register-mailer.ts";
+import { registerMetricsRoutes } from "../metrics/metrics-routes.ts";
+import { registerPasskeys } from "../passkeys/register-passkeys.ts";
+import { registerSessions } from "../sessions/register-sessions.ts";
 
 /** A domain's routes: registered on the app with the shared services. */
 export type RouteModule = (app: FastifyInstance, services: AppServices) => void | Promise<void>;
 
 /** Every domain's routes, in registration order. Add one line per domain. */
-export const ROUTE_MODULES: readonly RouteModule[] = [registerHealthRoutes];
+export const ROUTE_MODULES: readonly RouteModule[] = [
+  registerHealthRoutes,
+  registerAuthGuards,
+  registerSessions,
+  registerAccounts,
+  registerPasskeys,
+  registerMailer,
+  registerAgentRoutes,
+  registerMetricsRoutes,
+];

@@ -10,5 +10,9 @@ declare module "fastify" {
     surface?: Surface;
     /** Runs the agent-request verification pipeline before the handler (DESIGN §4.1). */
     agentAuth?: boolean;
+    /** Loads the session into `request.session` (`"step-up"`: and needs a fresh passkey); src/sessions. */
+    auth?: "session" | "step-up";
+    /** Holds every response, errors included, to `config.auth.minDurationMs` (A-4); src/auth-guards. */
+    authFloor?: boolean;
   }
 }

@@ -9,11 +9,7 @@ import { consumeNonce } from "../nonce-store.ts";
 export const checkNonce: AgentRequestCheck = async (_request, state, deps) => {
   const params = state.signature?.params;
   if (params === undefined) throw new CountersignError("invalid_signature");
-  const fresh = await consumeNonce(deps.db, {
-    keyId: params.keyid,
-    nonce: params.nonce,
-    nowMs: deps.clock.now(),
-    ttlSeconds: deps.nonceTtlSeconds,
-  });
+  const input = { keyId: params.keyid, nonce: params.nonce, nowMs: deps.clock.now(), ttlSeconds: deps.nonceTtlSeconds };
+  const fresh = await (deps.consumeNonce ? deps.consumeNonce(input) : consumeNonce(deps.db, input));
   if (!fresh) throw new CountersignError("nonce_replay");
 };

@@ -16,4 +16,6 @@ export const checkSignature: AgentRequestCheck = async (request, state, deps) =>
   }
   state.signature = parsed.signature;
   state.key = key;
+  state.authMode = "signed";
+  if (key.agent !== null) state.agent = key.agent;
 };

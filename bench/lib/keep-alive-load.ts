@@ -1,0 +1,98 @@
+/**
+ * A minimal HTTP/1.1 keep-alive load generator for the benchmarks, run in a worker thread so it
+ * has an event loop of its own. It writes prepared request bytes (nothing is built or signed
+ * while measuring) over `connections` sockets, one request in flight per socket, and counts the
+ * responses by status. Each prepared request is sent at most once, so requests carrying
+ * single-use nonces are never replayed; the run ends early when they run out.
+ */
+import { connect, type Socket } from "node:net";
+import { parentPort, workerData } from "node:worker_threads";
+
+/** What the worker is started with. */
+export interface LoadOptions {
+  readonly port: number;
+  readonly requests: readonly string[];
+  readonly connections: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+}
+
+/** What the worker posts back. */
+export interface LoadResult {
+  readonly requestsPerSecond: number;
+  readonly completed: number;
+  readonly statuses: Record<string, number>;
+  readonly exhausted: boolean;
+}
+
+const HEADER_END = Buffer.from("\r\n\r\n");
+
+async function run(options: LoadOptions): Promise<LoadResult> {
+  const requests = options.requests.map((text) => Buffer.from(text, "latin1"));
+  let next = 0;
+  let measuring = false;
+  let stopping = false;
+  let completed = 0;
+  const statuses: Record<string, number> = {};
+
+  const startSocket = () =>
+    new Promise<void>((resolve, reject) => {
+      const socket: Socket = connect(options.port, "127.0.0.1");
+      socket.setNoDelay(true);
+      let buffer: Buffer = Buffer.alloc(0);
+      const send = () => {
+        if (stopping || next >= requests.length) {
+          socket.end();
+          return;
+        }
+        socket.write(requests[next++] as Buffer);
+      };
+      socket.on("connect", send);
+      socket.on("data", (chunk: Buffer) => {
+        buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+        for (;;) {
+          const end = buffer.indexOf(HEADER_END);
+          if (end === -1) return;
+          const head = buffer.toString("latin1", 0, end);
+          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? "0");
+          const total = end + 4 + length;
+          if (buffer.length < total) return;
+          const status = head.slice(9, 12);
+          buffer = buffer.subarray(total);
+          if (measuring) {
+            completed++;
+            statuses[status] = (statuses[status] ?? 0) + 1;
+          }
+          send();
+        }
+      });
+      socket.on("close", () => resolve());
+      socket.on("error", reject);
+    });
+
+  const sockets = Array.from({ length: options.connections }, startSocket);
+  await new Promise((resolve) => setTimeout(resolve, options.warmupMs));
+  measuring = true;
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, options.durationMs));
+  measuring = false;
+  const seconds = (performance.now() - started) / 1000;
+  stopping = true;
+  await Promise.all(sockets);
+  return {
+    requestsPerSecond: completed / seconds,
+    completed,
+    statuses,
+    exhausted: next >= requests.length,
+  };
+}
+
+if (parentPort !== null) {
+  const port = parentPort;
+  run(workerData as LoadOptions).then(
+    (result) => port.postMessage(result),
+    (error: unknown) => {
+      throw error;
+    },
+  );
+}

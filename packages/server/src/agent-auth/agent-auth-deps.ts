@@ -1,0 +1,31 @@
+import type { AppServices } from "../app-services.ts";
+import type { AgentAuthDeps } from "./agent-auth-hook.ts";
+import { agentAuthMetrics } from "./agent-auth-metrics.ts";
+import type { AgentKeyResolver } from "./agent-request.ts";
+import { createBatchedNonceConsumer } from "./nonce-store.ts";
+
+/**
+ * Wires the agent-request pipeline to the app's services: keys and tokens from the agents
+ * domain, the host, time window and nonce window from the configuration, refusals to the audit
+ * sink and the metrics. `resolveKey` may be replaced (tests of the pipeline with made-up keys).
+ */
+export function createAgentAuthDeps(
+  services: Pick<AppServices, "config" | "db" | "clock" | "agents" | "auditSink" | "metrics">,
+  overrides: { resolveKey?: AgentKeyResolver | undefined } = {},
+): AgentAuthDeps {
+  const { config, agents } = services;
+  return Object.freeze({
+    db: services.db,
+    clock: services.clock,
+    apiHost: config.apiHost,
+    maxSkewSeconds: config.signatures.maxSkewSeconds,
+    nonceTtlSeconds: config.signatures.nonceTtlSeconds,
+    resolveKey: overrides.resolveKey ?? agents.resolveKey,
+    resolveBearerToken: agents.resolveBearerToken,
+    bearerOnlyAllowed: config.agents.bearerOnlyAllowed,
+    consumeNonce: createBatchedNonceConsumer(services.db),
+    auditSink: services.auditSink,
+    metrics: agentAuthMetrics(services.metrics),
+    recordUse: agents.recordUse,
+  });
+}

@@ -1,0 +1,117 @@
+import { createHash } from "node:crypto";
+import { CountersignError } from "@countersign/protocol";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Clock } from "../clock.ts";
+import type { Queryable } from "../db/database.ts";
+import type { AgentRequest } from "./agent-request.ts";
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  type IdempotencyKeyRef,
+  releaseIdempotencyKey,
+} from "./idempotency-store.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The Idempotency-Key this request holds, until its response is stored or the key released. */
+    idempotency?: IdempotencyKeyRef & { settled: boolean };
+  }
+}
+
+/** An Idempotency-Key is single use per agent for this long (T-8). */
+export const IDEMPOTENCY_TTL_SECONDS = 86_400;
+/** A key held this long by a request that never finished (its process died) may be taken over. */
+export const IDEMPOTENCY_LEASE_SECONDS = 60;
+
+// Printable ASCII without leading or trailing space, 1–255 characters: UUIDs, ULIDs, and the
+// quoted sf-string form of draft-ietf-httpapi-idempotency-key-header all fit; the value is opaque.
+const KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * What "the same request" means for a key: SHA-256 over method, path, query and the SHA-256 of
+ * the exact body bytes. Headers are left out (a retry may carry a new signature and nonce).
+ */
+export function idempotencyRequestHash(request: AgentRequest): string {
+  const { method, path, query } = request.parts;
+  const body = createHash("sha256")
+    .update(request.body ?? EMPTY)
+    .digest("hex");
+  return createHash("sha256").update(`${method}\n${path}\n${query}\n${body}`).digest("hex");
+}
+
+/**
+ * Applies the Idempotency-Key rules to an authenticated agent POST (DESIGN §4.4, T-8), modelled
+ * on draft-ietf-httpapi-idempotency-key-header:
+ *
+ * - no key → 400 `idempotency_key_required`;
+ * - a new key → the request runs and holds the key; its response is stored when sent;
+ * - the key with the same request, finished → the stored status and body are sent again, with
+ *   `Idempotency-Replayed: true`, and the handler does not run;
+ * - the key with a different request → 422 `idempotency_key_reused`;
+ * - the key with the same request, still running (a concurrent duplicate) → 409
+ *   `idempotency_key_in_progress` with `Retry-After: 1`; the retry then gets the stored answer.
+ *
+ * Returns true when it answered the request itself (a replay).
+ */
+export async function beginIdempotentRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  input: { agentRequest: AgentRequest; agentId: string },
+  deps: { db: Queryable; clock: Clock },
+): Promise<boolean> {
+  const key = input.agentRequest.parts.headers["idempotency-key"];
+  if (key === undefined) throw new CountersignError("idempotency_key_required");
+  if (!KEY.test(key)) {
+    throw new CountersignError("validation_failed", {
+      message: "The Idempotency-Key must be 1 to 255 printable ASCII characters.",
+    });
+  }
+  const claim = await claimIdempotencyKey(deps.db, {
+    agentId: input.agentId,
+    key,
+    requestHash: idempotencyRequestHash(input.agentRequest),
+    nowMs: deps.clock.now(),
+    ttlSeconds: IDEMPOTENCY_TTL_SECONDS,
+    leaseSeconds: IDEMPOTENCY_LEASE_SECONDS,
+  });
+  switch (claim.kind) {
+    case "claimed":
+      request.idempotency = { agentId: input.agentId, key, settled: false };
+      return false;
+    case "replay":
+      reply.code(claim.status).header("idempotency-replayed", "true").type(claim.contentType).send(claim.body);
+      return true;
+    case "mismatch":
+      throw new CountersignError("idempotency_key_reused");
+    case "in_progress":
+      throw new CountersignError("idempotency_key_in_progress", { retryAfter: 1 });
+  }
+}
+
+/**
+ * Stores the response of every request that holds a key, before it is sent, so that a retry
+ * arriving right after sees it. A server-side failure (5xx) releases the key instead, so the
+ * agent may retry the same request; 4xx answers are stored like successes, since repeating the
+ * request would get the same answer.
+ */
+export function registerIdempotencyCompletion(app: FastifyInstance, deps: { db: Queryable }): void {
+  app.addHook("onSend", async (request, reply, payload) => {
+    const held = request.idempotency;
+    if (held === undefined || held.settled) return payload;
+    held.settled = true;
+    const ref = { agentId: held.agentId, key: held.key };
+    try {
+      if (reply.statusCode >= 500 || typeof payload !== "string") {
+        await releaseIdempotencyKey(deps.db, ref);
+      } else {
+        const contentType = String(reply.getHeader("content-type") ?? "application/json; charset=utf-8");
+        await completeIdempotencyKey(deps.db, { ...ref, status: reply.statusCode, contentType, body: payload });
+      }
+    } catch (err) {
+      // The response still goes out; the key stays held until its lease ends, then a retry runs.
+      request.log.error({ err }, "could not store the idempotent response");
+    }
+    return payload;
+  });
+}

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { describeEachDatabase } from "../../test-support/test-database.ts";
+import { createBatchedNonceConsumer } from "./nonce-store.ts";
+import { createTickBatcher, MAX_BATCH } from "./tick-batcher.ts";
+
+describe("the tick batcher", () => {
+  it("runs the inputs of one turn together and answers each caller in order", async () => {
+    const batches: number[][] = [];
+    const double = createTickBatcher<number, number>(async (inputs) => {
+      batches.push([...inputs]);
+      return inputs.map((n) => n * 2);
+    });
+    assert.deepEqual(await Promise.all([1, 2, 3].map(double)), [2, 4, 6]);
+    assert.deepEqual(await double(5), 10);
+    assert.deepEqual(batches, [[1, 2, 3], [5]]);
+  });
+
+  it("splits more than MAX_BATCH inputs, and rejects every caller of a failed batch", async () => {
+    const sizes: number[] = [];
+    const echo = createTickBatcher<number, number>(async (inputs) => {
+      sizes.push(inputs.length);
+      return inputs;
+    });
+    await Promise.all(Array.from({ length: MAX_BATCH + 3 }, (_, i) => echo(i)));
+    assert.deepEqual(sizes, [MAX_BATCH, 3]);
+
+    const failing = createTickBatcher<number, number>(async () => {
+      throw new Error("database went away");
+    });
+    const results = await Promise.allSettled([failing(1), failing(2)]);
+    assert.ok(results.every((r) => r.status === "rejected"));
+    const short = createTickBatcher<number, number>(async () => [1]);
+    await assert.rejects(Promise.all([short(1), short(2)]), /every input/);
+  });
+});
+
+describeEachDatabase("the batched nonce consumer", (ctx) => {
+  it("accepts each (key id, nonce) once, within a batch and across batches", async () => {
+    const consume = createBatchedNonceConsumer(ctx.db);
+    const at = (keyId: string, nonce: string, nowMs = 1_000_000) => consume({ keyId, nonce, nowMs, ttlSeconds: 600 });
+    assert.deepEqual(await Promise.all([at("k", "a"), at("k", "a"), at("k", "b"), at("j", "a")]), [
+      true,
+      false,
+      true,
+      true,
+    ]);
+    assert.deepEqual(await Promise.all([at("k", "a", 1_599_000), at("k", "c")]), [false, true]);
+    assert.equal(await at("k", "a", 1_600_000), true, "taken back once expired");
+  });
+});

@@ -1,0 +1,201 @@
+import { randomBytes } from "node:crypto";
+import { toBase64Url } from "@countersign/protocol";
+import type { Clock } from "../clock.ts";
+import { decryptFieldText, encryptField, type FieldContext } from "../crypto/field-cipher.ts";
+import { fieldKeyId } from "../crypto/field-key-id.ts";
+import type { UserDataKeys } from "../crypto/user-data-keys.ts";
+import type { Queryable } from "../db/database.ts";
+
+/** A stored passkey. `name` is still sealed; {@link PasskeyStore.readName} opens it. */
+export interface PasskeyRow {
+  readonly id: string;
+  readonly userId: string;
+  readonly credentialId: string;
+  readonly publicKey: Uint8Array;
+  readonly signCount: number;
+  readonly transports: readonly string[];
+  readonly name: string;
+  readonly backupEligible: boolean;
+  readonly backedUp: boolean;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
+  readonly counterRegressedAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+/** What a verified registration yields, ready to store. */
+export interface NewPasskey {
+  readonly credentialId: string;
+  readonly publicKey: Uint8Array;
+  readonly signCount: number;
+  readonly transports: readonly string[];
+  readonly aaguid: string;
+  readonly attestationFormat: string;
+  readonly backupEligible: boolean;
+  readonly backedUp: boolean;
+}
+
+/** The `passkeys` table: WebAuthn credentials, names sealed under the owner's data key (A-3). */
+export interface PasskeyStore {
+  /** Stores a passkey for `userId` under `name`; returns the row. */
+  insert(q: Queryable, userId: string, passkey: NewPasskey, name: string): Promise<PasskeyRow>;
+  /** The passkey with this credential id, revoked or not; null when none. */
+  findByCredentialId(q: Queryable, credentialId: string): Promise<PasskeyRow | null>;
+  /** The account's passkey with this id, revoked or not; null when none. */
+  findForUser(q: Queryable, userId: string, passkeyId: string): Promise<PasskeyRow | null>;
+  /** The account's passkeys that are not revoked, oldest first. */
+  listActive(q: Queryable, userId: string): Promise<PasskeyRow[]>;
+  /**
+   * After a verified assertion: stores the new signature counter, backup state and last use, if
+   * the passkey is still active and the counter still advances (or stays 0 on an authenticator
+   * without one). False when a concurrent assertion got there first or it was revoked meanwhile.
+   */
+  recordUse(q: Queryable, passkeyId: string, use: { signCount: number; backedUp: boolean }): Promise<boolean>;
+  /** Flags a possible clone (WebAuthn L3 §7.2, signCount step); the stored counter is kept. */
+  flagCounterRegression(q: Queryable, passkeyId: string): Promise<void>;
+  rename(q: Queryable, userId: string, passkeyId: string, name: string): Promise<boolean>;
+  /** Marks a passkey revoked; false when it was not an active passkey of this account. */
+  revoke(q: Queryable, userId: string, passkeyId: string): Promise<boolean>;
+  /** Opens a passkey's name; null when its data key was erased. */
+  readName(q: Queryable, passkey: Pick<PasskeyRow, "id" | "name">): Promise<string | null>;
+}
+
+interface StoredPasskey {
+  id: string;
+  user_id: string;
+  credential_id: string;
+  public_key: Uint8Array;
+  sign_count: number;
+  transports: string[];
+  name: string;
+  backup_eligible: boolean;
+  backed_up: boolean;
+  created_at: Date;
+  last_used_at: Date | null;
+  counter_regressed_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const COLUMNS =
+  "id, user_id, credential_id, public_key, sign_count, transports, name, backup_eligible, backed_up, " +
+  "created_at, last_used_at, counter_regressed_at, revoked_at";
+const nameContext = (passkeyId: string): FieldContext => ({ table: "passkeys", column: "name", rowId: passkeyId });
+
+function toRow(row: StoredPasskey): PasskeyRow {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    credentialId: row.credential_id,
+    publicKey: row.public_key,
+    signCount: row.sign_count,
+    transports: row.transports,
+    name: row.name,
+    backupEligible: row.backup_eligible,
+    backedUp: row.backed_up,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    counterRegressedAt: row.counter_regressed_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+/**
+ * Builds the passkey store.
+ *
+ * @example
+ * ```ts
+ * const passkey = await passkeys.insert(tx, userId, verified, "Work laptop");
+ * ```
+ */
+export function createPasskeyStore(deps: { dataKeys: UserDataKeys; clock: Clock }): PasskeyStore {
+  const { dataKeys, clock } = deps;
+  const now = () => new Date(clock.now());
+  const sealName = async (q: Queryable, userId: string, passkeyId: string, name: string) =>
+    encryptField(await dataKeys.forWriting(q, userId), nameContext(passkeyId), name);
+
+  return Object.freeze({
+    async insert(q: Queryable, userId: string, passkey: NewPasskey, name: string) {
+      const id = `pk_${toBase64Url(randomBytes(16))}`;
+      const { rows } = await q.query<StoredPasskey>(
+        `INSERT INTO passkeys (id, user_id, credential_id, public_key, sign_count, transports, name, aaguid,
+                               attestation_format, backup_eligible, backed_up, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+        [
+          id,
+          userId,
+          passkey.credentialId,
+          passkey.publicKey,
+          passkey.signCount,
+          [...passkey.transports],
+          await sealName(q, userId, id, name),
+          passkey.aaguid,
+          passkey.attestationFormat,
+          passkey.backupEligible,
+          passkey.backedUp,
+          now(),
+        ],
+      );
+      return toRow(rows[0] as StoredPasskey);
+    },
+
+    async findByCredentialId(q: Queryable, credentialId: string) {
+      const { rows } = await q.query<StoredPasskey>(`SELECT ${COLUMNS} FROM passkeys WHERE credential_id = $1`, [
+        credentialId,
+      ]);
+      return rows[0] === undefined ? null : toRow(rows[0]);
+    },
+
+    async findForUser(q: Queryable, userId: string, passkeyId: string) {
+      const { rows } = await q.query<StoredPasskey>(`SELECT ${COLUMNS} FROM passkeys WHERE user_id = $1 AND id = $2`, [
+        userId,
+        passkeyId,
+      ]);
+      return rows[0] === undefined ? null : toRow(rows[0]);
+    },
+
+    async listActive(q: Queryable, userId: string) {
+      const { rows } = await q.query<StoredPasskey>(
+        `SELECT ${COLUMNS} FROM passkeys WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at, id`,
+        [userId],
+      );
+      return rows.map(toRow);
+    },
+
+    async recordUse(q: Queryable, passkeyId: string, use: { signCount: number; backedUp: boolean }) {
+      // The counter was checked against a row read before the signature was verified; checking it
+      // again here, under the row lock, keeps two concurrent assertions from both passing.
+      const { rowCount } = await q.query(
+        `UPDATE passkeys SET sign_count = $2, backed_up = $3, last_used_at = $4
+         WHERE id = $1 AND revoked_at IS NULL AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))`,
+        [passkeyId, use.signCount, use.backedUp, now()],
+      );
+      return rowCount === 1;
+    },
+
+    async flagCounterRegression(q: Queryable, passkeyId: string) {
+      await q.query("UPDATE passkeys SET counter_regressed_at = $2 WHERE id = $1", [passkeyId, now()]);
+    },
+
+    async rename(q: Queryable, userId: string, passkeyId: string, name: string) {
+      const { rowCount } = await q.query(
+        "UPDATE passkeys SET name = $3 WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL",
+        [userId, passkeyId, await sealName(q, userId, passkeyId, name)],
+      );
+      return rowCount === 1;
+    },
+
+    async revoke(q: Queryable, userId: string, passkeyId: string) {
+      const { rowCount } = await q.query(
+        "UPDATE passkeys SET revoked_at = $3 WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL",
+        [userId, passkeyId, now()],
+      );
+      return rowCount === 1;
+    },
+
+    async readName(q: Queryable, passkey: Pick<PasskeyRow, "id" | "name">) {
+      const kid = fieldKeyId(passkey.name);
+      const key = kid === null ? null : await dataKeys.loadKey(q, kid);
+      return decryptFieldText(() => key, nameContext(passkey.id), passkey.name);
+    },
+  });
+}
