@@ -1,3 +1,4 @@
+import { AUDIT_COMMANDS } from "./audit-commands.ts";
 import type { CliCommand } from "./cli-command.ts";
 import { keysRotateCommand } from "./keys-rotate-command.ts";
 import { migrateCommand } from "./migrate-command.ts";
@@ -10,4 +11,5 @@ export const COMMANDS: readonly CliCommand[] = [
   migrateCommand,
   secretsGenerateCommand,
   keysRotateCommand,
+  ...AUDIT_COMMANDS,
 ];
