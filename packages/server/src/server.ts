@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { sweepExpiredNonces } from "./agent-auth/nonce-store.ts";
+import { startAuditCheckpointer } from "./audit/audit-checkpointer.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/config.ts";
 import type { Database } from "./db/database.ts";
@@ -52,12 +53,20 @@ export async function startServer(config: Config, options: { clock?: Clock } = {
     sweepExpiredNonces(db, clock.now()).catch((err: unknown) => app.log.warn({ err }, "nonce sweep failed"));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
+  // Signs audit checkpoints every N entries or T seconds (DESIGN §4.8); safe in every process.
+  const checkpointer = await startAuditCheckpointer({
+    db,
+    config,
+    clock,
+    onError: (err) => app.log.warn({ err }, "audit checkpoint failed"),
+  });
 
   let address: string;
   try {
     address = await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (error) {
     clearInterval(sweeper);
+    await checkpointer.stop();
     await app.close();
     await db.close();
     throw error;
@@ -76,6 +85,7 @@ export async function startServer(config: Config, options: { clock?: Clock } = {
         await app.close();
       } finally {
         clearTimeout(timer);
+        await checkpointer.stop();
         await db.close();
       }
     })();

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { registerAccounts } from "../accounts/register-account-routes.ts";
 import { registerAgentRoutes } from "../agents/agent-routes.ts";
 import type { AppServices } from "../app-services.ts";
+import { registerAuditRoutes } from "../audit/audit-routes.ts";
 import { registerAuthGuards } from "../auth-guards/register-auth-guards.ts";
 import { registerHealthRoutes } from "../health/health-routes.ts";
 import { registerMailer } from "../mail/register-mailer.ts";
@@ -22,4 +23,5 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerMailer,
   registerAgentRoutes,
   registerMetricsRoutes,
+  registerAuditRoutes,
 ];
