@@ -22,7 +22,6 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { exportEd25519PublicKey, generateEd25519KeyPair, signRequest, toBase64Url } from "@countersign/protocol";
 import Fastify from "fastify";
-import pg from "pg";
 import { pendingAuditSink } from "../packages/server/src/accounts/audit-sink.ts";
 import { agentKeyId } from "../packages/server/src/agents/agent-key-id.ts";
 import { createAgentsService } from "../packages/server/src/agents/agents-service.ts";
@@ -32,33 +31,15 @@ import { loadConfig } from "../packages/server/src/config/load-config.ts";
 import { migrate } from "../packages/server/src/db/migrate.ts";
 import { openPgDatabase } from "../packages/server/src/db/pg-database.ts";
 import { buildApp } from "../packages/server/src/http/build-app.ts";
+import { admin, formatCount as number, BENCH_SERVER_URL as SERVER_URL, withDatabase } from "./lib/bench-database.ts";
 import type { LoadOptions, LoadResult } from "./lib/keep-alive-load.ts";
 
-const SERVER_URL = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
 const CONNECTIONS = 32;
 const WARMUP_MS = 2_000;
 const DURATION_MS = 6_000;
 const ROUNDS = 2;
 // Enough single-use requests for the pipeline at well past its expected rate, for every round.
 const PRESIGNED = 140_000;
-
-const number = (n: number) => Math.round(n).toLocaleString("en-US");
-
-function withDatabase(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
-}
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: withDatabase(SERVER_URL, "postgres") });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 function load(options: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {

@@ -15,7 +15,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { toBase64Url } from "@countersign/protocol";
-import pg from "pg";
 import { type AuditEntryV1, encodeAuditEntry } from "../packages/server/src/audit/audit-entry.ts";
 import type { AuditEvent } from "../packages/server/src/audit/audit-event.ts";
 import { type AuditLog, createAuditLog } from "../packages/server/src/audit/audit-log.ts";
@@ -30,8 +29,8 @@ import { createUserDataKeys } from "../packages/server/src/crypto/user-data-keys
 import type { Database } from "../packages/server/src/db/database.ts";
 import { migrate } from "../packages/server/src/db/migrate.ts";
 import { openPgDatabase } from "../packages/server/src/db/pg-database.ts";
+import { admin, formatCount as number, BENCH_SERVER_URL as SERVER_URL, withDatabase } from "./lib/bench-database.ts";
 
-const SERVER_URL = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
 const WRITERS = 32;
 const SINGLE_PER_WRITER = 250;
 const BATCHES_PER_WRITER = 40;
@@ -40,24 +39,7 @@ const TOTAL = 1_000_000;
 const BULK_CHUNK = 5_000;
 const PROOFS = 2_000;
 
-const number = (n: number) => Math.round(n).toLocaleString("en-US");
 const verdict = (ok: boolean) => (ok ? "✓ meets the target" : "✗ below the target");
-
-function withDatabase(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
-}
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: withDatabase(SERVER_URL, "postgres") });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** An approval decision by one of 500 users; the events of one transaction share their user. */
 function event(n: number, user = `user-${n % 500}`): AuditEvent {
