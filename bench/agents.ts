@@ -22,10 +22,10 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { exportEd25519PublicKey, generateEd25519KeyPair, signRequest, toBase64Url } from "@countersign/protocol";
 import Fastify from "fastify";
-import { pendingAuditSink } from "../packages/server/src/accounts/audit-sink.ts";
 import { agentKeyId } from "../packages/server/src/agents/agent-key-id.ts";
 import { createAgentsService } from "../packages/server/src/agents/agents-service.ts";
 import { placeholderInFlightApprovals } from "../packages/server/src/agents/in-flight-approvals.ts";
+import { createAppServices } from "../packages/server/src/app-services.ts";
 import { systemClock } from "../packages/server/src/clock.ts";
 import { loadConfig } from "../packages/server/src/config/load-config.ts";
 import { migrate } from "../packages/server/src/db/migrate.ts";
@@ -81,11 +81,13 @@ try {
     "INSERT INTO users (id, email, email_index, created_at, updated_at) VALUES ($1, 'v1.bench', $2, now(), now())",
     [userId, randomBytes(32).toString("hex")],
   );
+  // The same services the server builds: agent events go to the real audit log.
+  const { auditSink } = createAppServices({ config, db, clock: systemClock });
   const agents = createAgentsService({
     config,
     db,
     clock: systemClock,
-    auditSink: pendingAuditSink,
+    auditSink,
     inFlightApprovals: placeholderInFlightApprovals,
   });
   const person = { userId, ip: "127.0.0.1", requestId: "bench" };

@@ -23,11 +23,3 @@ export interface AuditSinkEvent {
 export interface AuditSink {
   append(tx: Queryable, event: AuditSinkEvent): Promise<void>;
 }
-
-/**
- * PLACEHOLDER until the audit log (src/audit/) is wired into AppServices: records nothing.
- * Replace it with an adapter over the audit log; nothing else in these domains changes.
- */
-export const pendingAuditSink: AuditSink = Object.freeze({
-  async append(_tx: Queryable, _event: AuditSinkEvent): Promise<void> {},
-});
