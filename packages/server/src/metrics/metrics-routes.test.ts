@@ -50,6 +50,13 @@ describeEachDatabase("GET /metrics", (ctx) => {
     assert.equal((await scrape(proxied, "127.0.0.1", { "x-forwarded-for": "127.0.0.1" })).statusCode, 200);
   });
 
+  it("refuses a request forwarded by a local proxy that is not configured as trusted", async () => {
+    // A reverse proxy on the same host connects from loopback for every client on the internet.
+    assert.equal((await scrape(app, "127.0.0.1", { "x-forwarded-for": "198.51.100.7" })).statusCode, 404);
+    assert.equal((await scrape(app, "127.0.0.1", { forwarded: "for=198.51.100.7" })).statusCode, 404);
+    assert.equal((await scrape(app, "127.0.0.1")).statusCode, 200, "a local scraper without a proxy still works");
+  });
+
   it("refuses a COUNTERSIGN_METRICS_ALLOW that is not addresses or ranges", () => {
     assert.throws(() => loadConfig({ COUNTERSIGN_ENV: "test", COUNTERSIGN_METRICS_ALLOW: "everyone" }), ConfigError);
     assert.throws(() => loadConfig({ COUNTERSIGN_ENV: "test", COUNTERSIGN_BEARER_ONLY_ALLOWED: "maybe" }), ConfigError);

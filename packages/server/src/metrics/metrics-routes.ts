@@ -16,6 +16,10 @@ export const METRICS_LOOPBACK: readonly string[] = ["127.0.0.0/8", "::1"];
  */
 export function registerMetricsRoutes(app: FastifyInstance, services: Pick<AppServices, "config" | "metrics">): void {
   const allowed = createIpMatcher([...METRICS_LOOPBACK, ...services.config.metrics.allow]);
+  // Behind a reverse proxy on the same host every request comes from loopback. Unless the proxy
+  // is configured as trusted (then request.ip is the real client), a forwarded request's address
+  // says nothing about who asked, so it is refused.
+  const proxyTrusted = services.config.trustProxy.length > 0;
   app.get(
     "/metrics",
     {
@@ -27,7 +31,8 @@ export function registerMetricsRoutes(app: FastifyInstance, services: Pick<AppSe
       },
     },
     async (request, reply) => {
-      if (!allowed(request.ip)) throw new CountersignError("not_found");
+      const forwarded = request.headers["x-forwarded-for"] !== undefined || request.headers.forwarded !== undefined;
+      if ((forwarded && !proxyTrusted) || !allowed(request.ip)) throw new CountersignError("not_found");
       return reply
         .type("text/plain; version=0.0.4; charset=utf-8")
         .header("cache-control", "no-store")
