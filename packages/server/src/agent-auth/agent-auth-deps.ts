@@ -23,6 +23,7 @@ export function createAgentAuthDeps(
     resolveKey: overrides.resolveKey ?? agents.resolveKey,
     resolveBearerToken: agents.resolveBearerToken,
     bearerOnlyAllowed: config.agents.bearerOnlyAllowed,
+    proxyTrusted: config.trustProxy.length > 0,
     consumeNonce: createBatchedNonceConsumer(services.db),
     auditSink: services.auditSink,
     metrics: agentAuthMetrics(services.metrics),

@@ -86,6 +86,8 @@ export interface AgentRequestDeps {
   readonly resolveBearerToken: BearerTokenResolver;
   /** `COUNTERSIGN_BEARER_ONLY_ALLOWED`: while false, every bearer request is refused. */
   readonly bearerOnlyAllowed: boolean;
+  /** Whether `COUNTERSIGN_TRUST_PROXY` names a proxy; when not, forwarded requests fail IP allowlists. */
+  readonly proxyTrusted?: boolean;
   /** Consumes a nonce (batched across concurrent requests); `consumeNonce` on `db` when absent. */
   readonly consumeNonce?: (input: {
     keyId: string;

@@ -209,8 +209,14 @@ describeEachDatabase("signed agent requests", (ctx) => {
       headers: { "x-forwarded-for": "10.1.2.3" },
     });
     assert.equal((await kit.send(spoofed)).code, "ip_not_allowed");
+    // An unconfigured proxy on an allowed address forwards for anyone: refused, not waved through.
+    const forwardedByUnknownProxy = await kit.signed(bot.key, {
+      remoteAddress: "10.1.2.3",
+      headers: { "x-forwarded-for": "198.51.100.7" },
+    });
+    assert.equal((await kit.send(forwardedByUnknownProxy)).code, "ip_not_allowed");
     const audited = kit.audit.filter((e) => e.type === "agent.request_refused" && e.subject?.id === bot.id);
-    assert.ok(audited.length >= 4 && audited.every((e) => e.context?.code === "ip_not_allowed"));
+    assert.ok(audited.length >= 5 && audited.every((e) => e.context?.code === "ip_not_allowed"));
   });
 
   it("reads X-Forwarded-For only from the configured proxy", async () => {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import type { AppServices } from "../app-services.ts";
 import { createIpMatcher } from "../net/ip-allowlist.ts";
+import { isUntrustedForward } from "../net/untrusted-forward.ts";
 
 /** Loopback, IPv4 and IPv6: always allowed to scrape. */
 export const METRICS_LOOPBACK: readonly string[] = ["127.0.0.0/8", "::1"];
@@ -16,9 +17,6 @@ export const METRICS_LOOPBACK: readonly string[] = ["127.0.0.0/8", "::1"];
  */
 export function registerMetricsRoutes(app: FastifyInstance, services: Pick<AppServices, "config" | "metrics">): void {
   const allowed = createIpMatcher([...METRICS_LOOPBACK, ...services.config.metrics.allow]);
-  // Behind a reverse proxy on the same host every request comes from loopback. Unless the proxy
-  // is configured as trusted (then request.ip is the real client), a forwarded request's address
-  // says nothing about who asked, so it is refused.
   const proxyTrusted = services.config.trustProxy.length > 0;
   app.get(
     "/metrics",
@@ -31,8 +29,9 @@ export function registerMetricsRoutes(app: FastifyInstance, services: Pick<AppSe
       },
     },
     async (request, reply) => {
-      const forwarded = request.headers["x-forwarded-for"] !== undefined || request.headers.forwarded !== undefined;
-      if ((forwarded && !proxyTrusted) || !allowed(request.ip)) throw new CountersignError("not_found");
+      if (isUntrustedForward(request.headers, proxyTrusted) || !allowed(request.ip)) {
+        throw new CountersignError("not_found");
+      }
       return reply
         .type("text/plain; version=0.0.4; charset=utf-8")
         .header("cache-control", "no-store")
