@@ -6,6 +6,7 @@ import { Type } from "typebox";
 import { createManualClock } from "../../test-support/manual-clock.ts";
 import { createTestApp, createTestConfig } from "../../test-support/test-app.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
+import { ensureTestUser, testUserId } from "../../test-support/test-users.ts";
 import type { Config } from "../config/config.ts";
 import { createSessionService } from "./create-session-service.ts";
 import type { SessionService } from "./session.ts";
@@ -41,9 +42,12 @@ describeEachDatabase("session routes", (ctx) => {
       },
       async (request, reply) => {
         const body = request.body as { userId: string; verified: boolean };
+        // Tests sign in readable labels; the users table wants real ids.
+        const userId = testUserId(body.userId);
+        await ensureTestUser(ctx.db, userId);
         const session = await ctx.db.transaction((tx) =>
           sessions.start(tx, reply, {
-            userId: body.userId,
+            userId,
             authMethod: "passkey",
             userVerifiedAt: body.verified ? new Date(clock.now()) : null,
             userAgent: request.headers["user-agent"] ?? "",

@@ -5,6 +5,7 @@ import type { FastifyReply } from "fastify";
 import { createManualClock } from "../../test-support/manual-clock.ts";
 import { createTestConfig } from "../../test-support/test-app.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
+import { ensureTestUser, testUserId } from "../../test-support/test-users.ts";
 import type { Config } from "../config/config.ts";
 import { createKeyRingFromConfig } from "../crypto/create-key-ring-from-config.ts";
 import { createUserDataKeys } from "../crypto/user-data-keys.ts";
@@ -68,6 +69,7 @@ describeEachDatabase("sessions", (ctx) => {
 
   async function signIn(userId: string, options: { verifiedAt?: Date | null } = {}) {
     const { reply, setCookies } = fakeReply();
+    await ensureTestUser(ctx.db, userId);
     const session = await ctx.db.transaction((tx) =>
       sessions.start(tx, reply, {
         userId,
@@ -81,12 +83,12 @@ describeEachDatabase("sessions", (ctx) => {
   }
 
   it("starts a session, sets one __Host- cookie, and finds it again from that cookie", async () => {
-    const { session, cookie, setCookies } = await signIn("user-start");
+    const { session, cookie, setCookies } = await signIn(testUserId("user-start"));
     assert.equal(setCookies.length, 1);
     assert.match(setCookies[0] ?? "", /^__Host-cs_session=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; /);
     assert.match(setCookies[0] ?? "", /; Path=\/; Secure; HttpOnly; SameSite=Strict; Max-Age=3600$/);
     assert.match(session.id, /^ses_[A-Za-z0-9_-]{22}$/);
-    assert.equal(session.userId, "user-start");
+    assert.equal(session.userId, testUserId("user-start"));
     assert.equal(session.createdAt.getTime(), clock.now());
     assert.equal(session.expiresAt.getTime(), clock.now() + 30 * MINUTE);
     assert.equal(session.stepUpAt?.getTime(), clock.now());
@@ -96,27 +98,30 @@ describeEachDatabase("sessions", (ctx) => {
     assert.equal(found.status, "ok");
     assert.ok(found.status === "ok");
     assert.equal(found.session.id, session.id);
-    assert.equal(found.session.userId, "user-start");
+    assert.equal(found.session.userId, testUserId("user-start"));
     assert.deepEqual(found.session.data, { ip: IP, userAgent: UA });
   });
 
   it("gives every sign-in a new id, even for the same user at the same instant", async () => {
-    const first = await signIn("user-rotate");
-    const second = await signIn("user-rotate");
+    const first = await signIn(testUserId("user-rotate"));
+    const second = await signIn(testUserId("user-rotate"));
     assert.notEqual(first.cookie, second.cookie);
     assert.notEqual(first.session.id, second.session.id);
     const { rows } = await ctx.db.query<{ n: number }>(
-      "SELECT count(DISTINCT id_digest)::int AS n FROM sessions WHERE user_id = 'user-rotate'",
+      "SELECT count(DISTINCT id_digest)::int AS n FROM sessions WHERE user_id = $1",
+      [testUserId("user-rotate")],
     );
     assert.equal(rows[0]?.n, 2);
   });
 
   it("leaves no session id, cookie, address or user agent in a database dump", async () => {
-    const { cookie } = await signIn("user-dump");
+    const { cookie } = await signIn(testUserId("user-dump"));
     const value = readSessionCookie(cookie) ?? "";
     const [idPart = "", macPart = ""] = value.split(".");
     const idHex = Buffer.from(idPart, "base64url").toString("hex");
-    const { rows } = await ctx.db.query<Record<string, unknown>>("SELECT * FROM sessions WHERE user_id = 'user-dump'");
+    const { rows } = await ctx.db.query<Record<string, unknown>>("SELECT * FROM sessions WHERE user_id = $1", [
+      testUserId("user-dump"),
+    ]);
     assert.equal(rows.length, 1);
     // Every column as text, bytea as hex and as base64url, the way a dump could show them.
     const dump = JSON.stringify(rows, (_key, v) =>
@@ -129,7 +134,7 @@ describeEachDatabase("sessions", (ctx) => {
   });
 
   it("refuses a forged MAC before any database query, and an unknown id after one", async () => {
-    const { cookie } = await signIn("user-forge");
+    const { cookie } = await signIn(testUserId("user-forge"));
     const value = readSessionCookie(cookie) ?? "";
     const forged = `${value.slice(0, -2)}${value.at(-2) === "A" ? "B" : "A"}${value.at(-1)}`;
     const watched = counting(ctx.db);
@@ -149,11 +154,15 @@ describeEachDatabase("sessions", (ctx) => {
   });
 
   it("refuses a session whose row was moved to another user or extended in the database", async () => {
-    const moved = await signIn("user-victim-a");
-    await ctx.db.query("UPDATE sessions SET user_id = 'user-victim-b' WHERE handle = $1", [moved.session.id]);
+    const moved = await signIn(testUserId("user-victim-a"));
+    await ensureTestUser(ctx.db, testUserId("user-victim-b"));
+    await ctx.db.query("UPDATE sessions SET user_id = $2 WHERE handle = $1", [
+      moved.session.id,
+      testUserId("user-victim-b"),
+    ]);
     assert.deepEqual(await authenticator.authenticate(ctx.db, moved.cookie), { status: "invalid" });
 
-    const extended = await signIn("user-extend");
+    const extended = await signIn(testUserId("user-extend"));
     await ctx.db.query(
       "UPDATE sessions SET absolute_expires_at = absolute_expires_at + interval '30 days' WHERE handle = $1",
       [extended.session.id],
@@ -162,7 +171,7 @@ describeEachDatabase("sessions", (ctx) => {
   });
 
   it("expires after the idle timeout and deletes the row", async () => {
-    const { session, cookie } = await signIn("user-idle");
+    const { session, cookie } = await signIn(testUserId("user-idle"));
     clock.advance(30 * MINUTE - 1);
     assert.equal((await authenticator.authenticate(ctx.db, cookie)).status, "ok");
     // That use moved the idle expiry to 30 minutes from now.
@@ -176,7 +185,7 @@ describeEachDatabase("sessions", (ctx) => {
   });
 
   it("expires at the absolute timeout however often it is used", async () => {
-    const { cookie } = await signIn("user-absolute");
+    const { cookie } = await signIn(testUserId("user-absolute"));
     for (let minutes = 20; minutes < 60; minutes += 20) {
       clock.advance(20 * MINUTE);
       const found = await authenticator.authenticate(ctx.db, cookie);
@@ -189,7 +198,7 @@ describeEachDatabase("sessions", (ctx) => {
   });
 
   it("records use at most once a minute", async () => {
-    const { session, cookie } = await signIn("user-seen");
+    const { session, cookie } = await signIn(testUserId("user-seen"));
     const lastSeen = async () =>
       (
         await ctx.db.query<{ t: Date }>("SELECT last_seen_at AS t FROM sessions WHERE handle = $1", [session.id])
@@ -207,7 +216,7 @@ describeEachDatabase("sessions", (ctx) => {
   });
 
   it("records a step-up, never moving it backwards, and refuses an unknown session", async () => {
-    const { session, cookie } = await signIn("user-step", { verifiedAt: null });
+    const { session, cookie } = await signIn(testUserId("user-step"), { verifiedAt: null });
     assert.equal(session.stepUpAt, null);
     const at = new Date(clock.now());
     await sessions.markStepUp(ctx.db, session.id, at);
@@ -222,55 +231,55 @@ describeEachDatabase("sessions", (ctx) => {
   });
 
   it("lists only the user's live sessions, most recent first, with their user agents", async () => {
-    const older = await signIn("user-list");
+    const older = await signIn(testUserId("user-list"));
     clock.advance(2 * MINUTE);
-    const newer = await signIn("user-list");
-    await signIn("user-list-other");
-    const expired = await signIn("user-list");
+    const newer = await signIn(testUserId("user-list"));
+    await signIn(testUserId("user-list-other"));
+    const expired = await signIn(testUserId("user-list"));
     await ctx.db.query("UPDATE sessions SET idle_expires_at = $2 WHERE handle = $1", [
       expired.session.id,
       new Date(clock.now()),
     ]);
-    const list = await sessions.list(ctx.db, "user-list");
+    const list = await sessions.list(ctx.db, testUserId("user-list"));
     assert.deepEqual(
       list.map((s) => s.id),
       [newer.session.id, older.session.id],
     );
-    assert.ok(list.every((s) => s.userAgent === UA && s.userId === "user-list"));
+    assert.ok(list.every((s) => s.userAgent === UA && s.userId === testUserId("user-list")));
 
     // Crypto-shredding the user's data key leaves the sessions listed, without user agents.
-    await createUserDataKeys(createKeyRingFromConfig(config)).erase(ctx.db, "user-list");
-    const shredded = await sessions.list(ctx.db, "user-list");
+    await createUserDataKeys(createKeyRingFromConfig(config)).erase(ctx.db, testUserId("user-list"));
+    const shredded = await sessions.list(ctx.db, testUserId("user-list"));
     assert.equal(shredded.length, 2);
     assert.ok(shredded.every((s) => s.userAgent === null));
   });
 
   it("revokes one of the user's sessions, never another user's", async () => {
-    const mine = await signIn("user-revoke");
-    const theirs = await signIn("user-revoke-other");
-    assert.equal(await sessions.revoke(ctx.db, "user-revoke", theirs.session.id), false);
+    const mine = await signIn(testUserId("user-revoke"));
+    const theirs = await signIn(testUserId("user-revoke-other"));
+    assert.equal(await sessions.revoke(ctx.db, testUserId("user-revoke"), theirs.session.id), false);
     assert.equal((await authenticator.authenticate(ctx.db, theirs.cookie)).status, "ok");
-    assert.equal(await sessions.revoke(ctx.db, "user-revoke", mine.session.id), true);
-    assert.equal(await sessions.revoke(ctx.db, "user-revoke", mine.session.id), false);
+    assert.equal(await sessions.revoke(ctx.db, testUserId("user-revoke"), mine.session.id), true);
+    assert.equal(await sessions.revoke(ctx.db, testUserId("user-revoke"), mine.session.id), false);
     assert.deepEqual(await authenticator.authenticate(ctx.db, mine.cookie), { status: "invalid" });
-    assert.equal(await sessions.revoke(ctx.db, "user-revoke", "not-a-handle"), false);
+    assert.equal(await sessions.revoke(ctx.db, testUserId("user-revoke"), "not-a-handle"), false);
   });
 
   it("revokes all the user's sessions but one", async () => {
-    const keep = await signIn("user-all");
-    const a = await signIn("user-all");
-    const b = await signIn("user-all");
-    const other = await signIn("user-all-other");
-    assert.equal(await sessions.revokeAll(ctx.db, "user-all", { except: keep.session.id }), 2);
+    const keep = await signIn(testUserId("user-all"));
+    const a = await signIn(testUserId("user-all"));
+    const b = await signIn(testUserId("user-all"));
+    const other = await signIn(testUserId("user-all-other"));
+    assert.equal(await sessions.revokeAll(ctx.db, testUserId("user-all"), { except: keep.session.id }), 2);
     for (const gone of [a, b]) assert.equal((await authenticator.authenticate(ctx.db, gone.cookie)).status, "invalid");
     assert.equal((await authenticator.authenticate(ctx.db, keep.cookie)).status, "ok");
     assert.equal((await authenticator.authenticate(ctx.db, other.cookie)).status, "ok");
-    assert.equal(await sessions.revokeAll(ctx.db, "user-all"), 1);
+    assert.equal(await sessions.revokeAll(ctx.db, testUserId("user-all")), 1);
     assert.equal((await authenticator.authenticate(ctx.db, keep.cookie)).status, "invalid");
   });
 
   it("ends a session: the row is gone and the cookie is cleared", async () => {
-    const { session, cookie } = await signIn("user-end");
+    const { session, cookie } = await signIn(testUserId("user-end"));
     const { reply, setCookies } = fakeReply();
     await sessions.end(ctx.db, reply, session.id);
     assert.deepEqual(setCookies(), ["__Host-cs_session=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"]);
@@ -281,8 +290,9 @@ describeEachDatabase("sessions", (ctx) => {
     const { reply, setCookies } = fakeReply();
     reply.header("set-cookie", "theme=dark; Path=/");
     await sessions.end(ctx.db, reply, "ses_AAAAAAAAAAAAAAAAAAAAAA");
+    await ensureTestUser(ctx.db, testUserId("user-both"));
     await ctx.db.transaction((tx) =>
-      sessions.start(tx, reply, { userId: "user-both", authMethod: "recovery", userVerifiedAt: null }),
+      sessions.start(tx, reply, { userId: testUserId("user-both"), authMethod: "recovery", userVerifiedAt: null }),
     );
     const cookies = setCookies();
     assert.equal(cookies.length, 2);
