@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { toBase64Url } from "@countersign/protocol";
+import { CountersignError, toBase64Url } from "@countersign/protocol";
 import type { Clock } from "../clock.ts";
 import { decryptFieldText, encryptField, type FieldContext } from "../crypto/field-cipher.ts";
 import { fieldKeyId } from "../crypto/field-key-id.ts";
@@ -119,7 +119,9 @@ export function createPasskeyStore(deps: { dataKeys: UserDataKeys; clock: Clock 
       const { rows } = await q.query<StoredPasskey>(
         `INSERT INTO passkeys (id, user_id, credential_id, public_key, sign_count, transports, name, aaguid,
                                attestation_format, backup_eligible, backed_up, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+         VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (credential_id) DO NOTHING
+         RETURNING ${COLUMNS}`,
         [
           id,
           userId,
@@ -135,7 +137,14 @@ export function createPasskeyStore(deps: { dataKeys: UserDataKeys; clock: Clock 
           now(),
         ],
       );
-      return toRow(rows[0] as StoredPasskey);
+      // The flows refuse a registered credential up front (WebAuthn §7.1 step 25); this catches two
+      // registrations of one credential racing past that check, with a coded error, not a 500.
+      if (rows[0] === undefined) {
+        throw new CountersignError("passkey_verification_failed", {
+          cause: new Error("credential already registered"),
+        });
+      }
+      return toRow(rows[0]);
     },
 
     async findByCredentialId(q: Queryable, credentialId: string) {
