@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { createManualClock } from "../../test-support/manual-clock.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
+import { ensureTestUser } from "../../test-support/test-users.ts";
 import { createPasswordHasher, type PasswordHasher } from "./password-hasher.ts";
 import {
   createRecoveryCodes,
@@ -65,10 +66,7 @@ describeEachDatabase("recovery codes", (ctx) => {
 
   async function newUser(): Promise<string> {
     const id = `usr_${randomBytes(16).toString("base64url")}`;
-    await ctx.db.query(
-      `INSERT INTO users (id, email, email_index, created_at, updated_at) VALUES ($1, 'v1.k.x', $2, now(), now())`,
-      [id, randomBytes(32).toString("hex")],
-    );
+    await ensureTestUser(ctx.db, id);
     return id;
   }
 

@@ -11,6 +11,7 @@ import type { FastifyInstance, InjectOptions } from "fastify";
 import { Type } from "typebox";
 import { createManualClock, type ManualClock } from "../../../test-support/manual-clock.ts";
 import { createTestApp, createTestConfig } from "../../../test-support/test-app.ts";
+import { ensureTestUser } from "../../../test-support/test-users.ts";
 import type { AgentAuditEvent } from "../../agent-auth/agent-audit-sink.ts";
 import type { AppServices } from "../../app-services.ts";
 import type { Config } from "../../config/config.ts";
@@ -229,11 +230,7 @@ export async function createAgentTestKit(
     metrics,
     async newPerson() {
       const userId = `usr_${toBase64Url(randomBytes(16))}`;
-      await db.query(
-        `INSERT INTO users (id, email, email_index, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $4)`,
-        [userId, `v1.test.${userId}`, Buffer.from(randomBytes(32)).toString("hex"), new Date(clock.now())],
-      );
+      await ensureTestUser(db, userId);
       return { userId, cookie: await signIn(userId, true), plainCookie: await signIn(userId, false) };
     },
     stepUpCookie: (userId) => signIn(userId, true),
