@@ -65,7 +65,7 @@ export {
   parseRequestSignature,
 } from "./http-signatures/parse-request-signature.ts";
 export { type RequestSigner, type SignRequestOptions, signRequest } from "./http-signatures/sign-request.ts";
-export { verifyParsedSignature } from "./http-signatures/verify-parsed-signature.ts";
+export { type SignatureVerifier, verifyParsedSignature } from "./http-signatures/verify-parsed-signature.ts";
 export {
   type VerifyRequestOptions,
   type VerifyRequestResult,

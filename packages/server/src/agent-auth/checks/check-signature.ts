@@ -1,5 +1,6 @@
 import { CountersignError, parseRequestSignature, verifyParsedSignature } from "@countersign/protocol";
 import type { AgentRequestCheck } from "../agent-request.ts";
+import { nodeEd25519Verify } from "../node-ed25519-verify.ts";
 
 /**
  * Parses `Signature-Input`/`Signature` strictly under the Countersign profile, looks the key up
@@ -11,7 +12,7 @@ export const checkSignature: AgentRequestCheck = async (request, state, deps) =>
   if (!parsed.ok) throw new CountersignError(parsed.code);
   const key = await deps.resolveKey(parsed.signature.params.keyid);
   if (key === null) throw new CountersignError("invalid_signature");
-  if (!(await verifyParsedSignature(request.parts, parsed.signature, key.publicKey))) {
+  if (!(await verifyParsedSignature(request.parts, parsed.signature, key.publicKey, nodeEd25519Verify))) {
     throw new CountersignError("invalid_signature");
   }
   state.signature = parsed.signature;
