@@ -84,6 +84,28 @@ export interface Config {
   };
   /** Agents (DESIGN §4.2): bearer-only agents exist only while `bearerOnlyAllowed` (COUNTERSIGN_BEARER_ONLY_ALLOWED). */
   readonly agents: { readonly bearerOnlyAllowed: boolean };
+  /** Approval requests (DESIGN §4.4–4.7, T-1): anti-fatigue limits, polling and receipts. */
+  readonly approvals: {
+    /** After a rejection, the same (user, agent, action type) is refused this long (429 `cooldown_active`). */
+    readonly cooldownSeconds: number;
+    /** The `interval` agents are told to poll at; faster polls get 429 `slow_down`. */
+    readonly pollIntervalSeconds: number;
+    /** Creations per agent per minute before 429 `throttled` (kept in the database). */
+    readonly perAgentPerMinute: number;
+    /** Creations per person, across all their agents, per minute. */
+    readonly perUserPerMinute: number;
+    /** A receipt's lifetime after the decision (its `exp`, DESIGN §4.7). */
+    readonly receiptTtlSeconds: number;
+  };
+  /** Signed webhooks to an approval's `callback_url` (DESIGN §4.4). */
+  readonly webhooks: {
+    /** Plain http to a loopback address is accepted only in embedded development mode. */
+    readonly allowLoopbackHttp: boolean;
+    /** Delivery attempts before a webhook is given up, with exponential back-off between them. */
+    readonly maxAttempts: number;
+    /** Per-attempt timeout. */
+    readonly timeoutMs: number;
+  };
   /** `/metrics` answers loopback and these addresses/CIDRs only (COUNTERSIGN_METRICS_ALLOW). */
   readonly metrics: { readonly allow: readonly string[] };
   readonly secrets: ServerSecrets;

@@ -98,6 +98,19 @@ export function loadConfig(
         : undefined,
     },
     agents: { bearerOnlyAllowed: env.boolean("COUNTERSIGN_BEARER_ONLY_ALLOWED", false) },
+    approvals: {
+      cooldownSeconds: env.integer("COUNTERSIGN_APPROVAL_COOLDOWN_SECONDS", 600, 0, 86_400),
+      pollIntervalSeconds: env.integer("COUNTERSIGN_APPROVAL_POLL_INTERVAL_SECONDS", 5, 1, 60),
+      perAgentPerMinute: env.integer("COUNTERSIGN_APPROVAL_THROTTLE_AGENT_PER_MINUTE", 30, 1, 1_000_000),
+      perUserPerMinute: env.integer("COUNTERSIGN_APPROVAL_THROTTLE_USER_PER_MINUTE", 60, 1, 1_000_000),
+      receiptTtlSeconds: env.integer("COUNTERSIGN_RECEIPT_TTL_SECONDS", 900, 60, 2_592_000),
+    },
+    webhooks: {
+      // Loopback http callbacks are a development convenience; production takes https only.
+      allowLoopbackHttp: database.kind === "embedded" && !production,
+      maxAttempts: env.integer("COUNTERSIGN_WEBHOOK_MAX_ATTEMPTS", 8, 1, 30),
+      timeoutMs: env.integer("COUNTERSIGN_WEBHOOK_TIMEOUT_MS", 5_000, 100, 60_000),
+    },
     metrics: { allow: metricsAllow },
     // Secrets last: a bad port should not leave a generated secrets file behind.
     secrets: env.problems.length === 0 ? loadServerSecrets(env, { production, dataDir }) : undefined,
