@@ -1,4 +1,11 @@
 export {
+  type Decision,
+  DECISION_CHALLENGE_VERSION,
+  type DecisionChallengeInput,
+  decisionChallenge,
+} from "./approvals/decision-challenge.ts";
+export { RECEIPT_TYPE, type ReceiptClaims } from "./approvals/receipt-claims.ts";
+export {
   buildConsistencyProof,
   buildInclusionProof,
   rootHashFrom,
