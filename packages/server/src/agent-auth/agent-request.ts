@@ -26,7 +26,8 @@ export interface AuthenticatedAgent {
   readonly allowedActions: readonly string[];
   /** Normalized addresses and CIDR ranges; empty allows any address (signed mode only). */
   readonly ipAllowlist: readonly string[];
-  readonly defaultTtlSeconds: number;
+  /** Null: the person's default TTL setting applies (issue 6 part 1). */
+  readonly defaultTtlSeconds: number | null;
   /** When a request last got through, in ms since the epoch; null before the first. */
   readonly lastUsedAt: number | null;
 }

@@ -20,13 +20,12 @@ export interface CreateAgentInput {
   readonly authMode: AgentAuthMode;
   readonly allowedActions: readonly string[];
   readonly ipAllowlist: readonly string[];
-  readonly defaultTtlSeconds: number;
+  /** Null: approvals follow the person's default TTL setting. */
+  readonly defaultTtlSeconds: number | null;
   /** Bearer agents only. */
   readonly bearerTokenTtlDays: number;
 }
 
-/** Default approval TTL of a new agent, in seconds (DESIGN §4.4 allows 30–1,800). */
-export const DEFAULT_TTL_SECONDS = 300;
 /** Narrowest ranges a bearer agent's allowlist may hold (DESIGN §4.2 asks for "a single IP or a narrow CIDR"). */
 export const BEARER_MIN_PREFIX = { ipv4: 16, ipv6: 48 } as const;
 
@@ -85,8 +84,11 @@ export function parseCreateAgentBody(body: CreateAgentBody, options: { bearerOnl
     issues.push({ path: "/ip_allowlist", message: "is required for a bearer-only agent" });
   }
 
-  const defaultTtlSeconds = body.default_ttl_seconds ?? DEFAULT_TTL_SECONDS;
-  if (!Number.isInteger(defaultTtlSeconds) || defaultTtlSeconds < 30 || defaultTtlSeconds > 1800) {
+  const defaultTtlSeconds = body.default_ttl_seconds ?? null;
+  if (
+    defaultTtlSeconds !== null &&
+    (!Number.isInteger(defaultTtlSeconds) || defaultTtlSeconds < 30 || defaultTtlSeconds > 1800)
+  ) {
     issues.push({ path: "/default_ttl_seconds", message: "must be an integer from 30 to 1800" });
   }
   const bearerTokenTtlDays = body.bearer_token_ttl_days ?? BEARER_TOKEN_DEFAULT_DAYS;

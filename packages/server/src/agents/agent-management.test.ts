@@ -31,7 +31,7 @@ describeEachDatabase("agent management", (ctx) => {
     assert.equal(agent.verified, true);
     assert.equal(agent.status, "active");
     assert.equal(agent.enrolled, false);
-    assert.equal(agent.default_ttl_seconds, 300);
+    assert.equal(agent.default_ttl_seconds, null, "no TTL given: the person's setting applies");
     assert.deepEqual(agent.ip_allowlist, ["10.0.0.0/8"]);
     assert.equal(credential.kind, "enrollment_code");
     assert.match(credential.code, /^cs_enr_[A-Za-z0-9_-]{32}$/);

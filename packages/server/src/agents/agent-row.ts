@@ -9,7 +9,7 @@ export interface AgentRow {
   status: AgentStatus;
   allowed_actions: string[];
   ip_allowlist: string[];
-  default_ttl_seconds: number;
+  default_ttl_seconds: number | null;
   credentials_version: number;
   bearer_expires_at: Date | null;
   created_at: Date;
@@ -51,7 +51,7 @@ export interface AgentView {
   enrolled: boolean;
   allowed_actions: string[];
   ip_allowlist: string[];
-  default_ttl_seconds: number;
+  default_ttl_seconds: number | null;
   credentials_version: number;
   created_at: string;
   enrolled_at: string | null;

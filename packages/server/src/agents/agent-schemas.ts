@@ -27,7 +27,9 @@ export const AgentViewSchema = Type.Object(
     enrolled: Type.Boolean({ description: "A key is enrolled under the current credentials version." }),
     allowed_actions: Type.Array(Type.String()),
     ip_allowlist: Type.Array(Type.String()),
-    default_ttl_seconds: Type.Integer(),
+    default_ttl_seconds: Type.Union([Type.Integer(), Type.Null()], {
+      description: "Approval lifetime when a request names none; null: the person's setting applies.",
+    }),
     credentials_version: Type.Integer(),
     created_at: Timestamp,
     enrolled_at: NullableTimestamp,
@@ -52,7 +54,9 @@ export const CreateAgentBodySchema = Type.Object(
         description: "IPv4/IPv6 addresses and CIDR ranges. Required (and /16, /48 or narrower) for bearer agents.",
       }),
     ),
-    default_ttl_seconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 1800, default: 300 })),
+    default_ttl_seconds: Type.Optional(
+      Type.Integer({ minimum: 30, maximum: 1800, description: "Omit to follow the person's default TTL setting." }),
+    ),
     bearer_token_ttl_days: Type.Optional(
       Type.Integer({ minimum: 1, maximum: BEARER_TOKEN_MAX_DAYS, description: "Bearer agents only; default 30." }),
     ),
@@ -117,7 +121,7 @@ export const WhoamiSchema = Type.Object(
     auth_mode: AuthMode,
     verified: Type.Boolean(),
     allowed_actions: Type.Array(Type.String()),
-    default_ttl_seconds: Type.Integer(),
+    default_ttl_seconds: Type.Union([Type.Integer(), Type.Null()]),
     credentials_version: Type.Integer(),
     key_id: Type.Union([Type.String(), Type.Null()]),
   },

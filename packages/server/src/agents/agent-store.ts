@@ -15,7 +15,7 @@ export interface NewAgentRow {
   authMode: AgentRow["auth_mode"];
   allowedActions: readonly string[];
   ipAllowlist: readonly string[];
-  defaultTtlSeconds: number;
+  defaultTtlSeconds: number | null;
   bearerTokenDigest: string | null;
   bearerExpiresAt: Date | null;
   createdAt: Date;

@@ -67,7 +67,7 @@ describeEachDatabase("signed agent requests", (ctx) => {
       auth_mode: "signed",
       verified: true,
       allowed_actions: ["deploy.*", "db:migrate"],
-      default_ttl_seconds: 300,
+      default_ttl_seconds: null,
       credentials_version: 1,
       key_id: agent.key.keyId,
     });
