@@ -365,4 +365,32 @@ describeEachDatabase("Database", (ctx) => {
       /non-empty/,
     );
   });
+
+  it("runs afterCommit callbacks in order after COMMIT, and never after a rollback", async () => {
+    const seen: string[] = [];
+    const value = await ctx.db.transaction(async (tx) => {
+      await tx.query("INSERT INTO items (id, label) VALUES (900, 'after-commit')");
+      tx.afterCommit(() => seen.push("first"));
+      tx.afterCommit(() => seen.push("second"));
+      assert.deepEqual(seen, [], "nothing runs before the commit");
+      return "done";
+    });
+    assert.equal(value, "done");
+    assert.deepEqual(seen, ["first", "second"]);
+
+    await assert.rejects(
+      ctx.db.transaction(async (tx) => {
+        tx.afterCommit(() => seen.push("rolled back"));
+        throw new Error("boom");
+      }),
+      /boom/,
+    );
+    await assert.rejects(
+      ctx.db.transaction(async (tx) => {
+        tx.afterCommit(() => seen.push("failed commit"));
+        await tx.query("SELECT 1 / 0").catch(() => undefined);
+      }),
+    );
+    assert.deepEqual(seen, ["first", "second"]);
+  });
 });

@@ -38,7 +38,15 @@ export interface Queryable {
  * An open transaction, handed to the {@link Database.transaction} callback. It may not be used
  * after the callback settles.
  */
-export interface Transaction extends Queryable {}
+export interface Transaction extends Queryable {
+  /**
+   * Runs `fn` once the transaction has committed, and never if it rolls back: the place for
+   * effects that must not be seen before the data is (publishing an event, waking a worker).
+   * Callbacks run in order right after COMMIT, before `transaction()` resolves. They must not
+   * throw; one that does is rethrown asynchronously, as an uncaught error, so the bug is loud.
+   */
+  afterCommit(fn: () => void): void;
+}
 
 /** A connection to the Countersign database (a PostgreSQL pool or an embedded PGlite). */
 export interface Database extends Queryable {

@@ -8,6 +8,7 @@ import {
 } from "pg";
 import type { Database, QueryResult, Transaction } from "./database.ts";
 import { createPgListener } from "./pg-listener.ts";
+import { runAfterCommit } from "./run-after-commit.ts";
 import { transactionRolledBack } from "./transaction-rolled-back.ts";
 import { createTransactionScope } from "./transaction-scope.ts";
 import { typeParserFor } from "./type-parsers.ts";
@@ -126,6 +127,7 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
 
 async function runTransaction<T>(client: PoolClient, fn: (tx: Transaction) => Promise<T>): Promise<T> {
   let open = true;
+  const committed: Array<() => void> = [];
   const assertOpen = (): void => {
     if (!open) {
       throw new Error("this transaction has ended; tx may only be used inside its db.transaction() callback");
@@ -139,6 +141,10 @@ async function runTransaction<T>(client: PoolClient, fn: (tx: Transaction) => Pr
     async exec(sql) {
       assertOpen();
       await client.query(sql);
+    },
+    afterCommit(fn) {
+      assertOpen();
+      committed.push(fn);
     },
   };
 
@@ -175,6 +181,7 @@ async function runTransaction<T>(client: PoolClient, fn: (tx: Transaction) => Pr
   if (commit.command === "ROLLBACK") {
     throw transactionRolledBack();
   }
+  runAfterCommit(committed);
   return result;
 }
 

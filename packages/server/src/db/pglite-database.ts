@@ -4,6 +4,7 @@ import { PGlite, type Results, TransactionAbortedError } from "@electric-sql/pgl
 import { createChannelRegistry } from "./channel-registry.ts";
 import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock.ts";
 import type { Database, QueryResult, Transaction } from "./database.ts";
+import { runAfterCommit } from "./run-after-commit.ts";
 import { transactionRolledBack } from "./transaction-rolled-back.ts";
 import { createTransactionScope } from "./transaction-scope.ts";
 import { SCALAR_TYPE_PARSERS } from "./type-parsers.ts";
@@ -89,8 +90,9 @@ export async function openPgliteDatabase(options: PgliteDatabaseOptions = {}): P
     async transaction(fn) {
       scope.assertOutside("transaction");
       let committing = false;
+      const committed: Array<() => void> = [];
       try {
-        return await pglite.transaction(async (pgTx) => {
+        const outcome = await pglite.transaction(async (pgTx) => {
           let open = true;
           const assertOpen = (): void => {
             if (!open) {
@@ -106,6 +108,10 @@ export async function openPgliteDatabase(options: PgliteDatabaseOptions = {}): P
               assertOpen();
               await pgTx.exec(sql);
             },
+            afterCommit(fn) {
+              assertOpen();
+              committed.push(fn);
+            },
           };
           const result = await scope
             .run(() => fn(tx))
@@ -115,6 +121,8 @@ export async function openPgliteDatabase(options: PgliteDatabaseOptions = {}): P
           committing = true;
           return result;
         });
+        runAfterCommit(committed);
+        return outcome;
       } catch (error) {
         // PGlite throws its own error when COMMIT rolls back; throw the one pg-database throws.
         if (committing && error instanceof TransactionAbortedError) {
