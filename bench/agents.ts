@@ -24,7 +24,7 @@ import { exportEd25519PublicKey, generateEd25519KeyPair, signRequest, toBase64Ur
 import Fastify from "fastify";
 import { agentKeyId } from "../packages/server/src/agents/agent-key-id.ts";
 import { createAgentsService } from "../packages/server/src/agents/agents-service.ts";
-import { placeholderInFlightApprovals } from "../packages/server/src/agents/in-flight-approvals.ts";
+import type { InFlightApprovals } from "../packages/server/src/agents/in-flight-approvals.ts";
 import { createAppServices } from "../packages/server/src/app-services.ts";
 import { systemClock } from "../packages/server/src/clock.ts";
 import { loadConfig } from "../packages/server/src/config/load-config.ts";
@@ -34,6 +34,8 @@ import { buildApp } from "../packages/server/src/http/build-app.ts";
 import { admin, formatCount as number, BENCH_SERVER_URL as SERVER_URL, withDatabase } from "./lib/bench-database.ts";
 import type { LoadOptions, LoadResult } from "./lib/keep-alive-load.ts";
 
+// The agent-only bench creates no approval requests, so there is never anything to cancel.
+const noApprovals: InFlightApprovals = { cancelForAgent: async () => 0 };
 const CONNECTIONS = 32;
 const WARMUP_MS = 2_000;
 const DURATION_MS = 6_000;
@@ -88,7 +90,7 @@ try {
     db,
     clock: systemClock,
     auditSink,
-    inFlightApprovals: placeholderInFlightApprovals,
+    inFlightApprovals: noApprovals,
   });
   const person = { userId, ip: "127.0.0.1", requestId: "bench" };
   const created = await agents.create(

@@ -1,7 +1,13 @@
 import { type AccountServices, createAccountServices } from "./accounts/account-services.ts";
 import type { AuditSink } from "./accounts/audit-sink.ts";
+import { createTokenDigester } from "./accounts/token-digest.ts";
+import { setAgentSuspendedIn } from "./agents/agent-lifecycle.ts";
 import { type AgentsService, createAgentsService } from "./agents/agents-service.ts";
-import { type InFlightApprovals, placeholderInFlightApprovals } from "./agents/in-flight-approvals.ts";
+import type { InFlightApprovals } from "./agents/in-flight-approvals.ts";
+import { createApprovalNotifier } from "./approvals/approval-notifier.ts";
+import { type ApprovalService, createApprovalService } from "./approvals/approval-service.ts";
+import { createDecisionNonces } from "./approvals/decision-nonces.ts";
+import { createReceiptSigner, type ReceiptSigner } from "./approvals/receipt-signer.ts";
 import { type AuditLog, createAuditLog } from "./audit/audit-log.ts";
 import { createAuditSink } from "./audit/create-audit-sink.ts";
 import { type AttemptLimiter, createAttemptLimiter } from "./auth-guards/attempt-limiter.ts";
@@ -14,6 +20,9 @@ import type { Database } from "./db/database.ts";
 import { createMailer } from "./mail/create-mailer.ts";
 import type { Mailer } from "./mail/mailer.ts";
 import { createMetricsRegistry, type MetricsRegistry } from "./metrics/metrics-registry.ts";
+import { createEventBus } from "./notify/create-event-bus.ts";
+import type { EventBus } from "./notify/event-bus.ts";
+import { createWebhookService, type WebhookService } from "./notify/webhooks/webhook-service.ts";
 import { createPasskeyServices, type PasskeyServices } from "./passkeys/passkey-services.ts";
 import { createSessionService } from "./sessions/create-session-service.ts";
 import type { SessionService } from "./sessions/session.ts";
@@ -45,8 +54,16 @@ export interface AppServices {
   readonly auditSink: AuditSink;
   /** Agents: management, enrolment, key and token lookups for the request pipeline (src/agents, DESIGN §4.1–4.3). */
   readonly agents: AgentsService;
-  /** Cancels an agent's in-flight approval requests; `placeholderInFlightApprovals` until approvals exist. */
+  /** Cancels an agent's in-flight approval requests: the approvals service, unless a test replaces it. */
   readonly inFlightApprovals: InFlightApprovals;
+  /** Approval requests: creation, decisions, receipts (src/approvals, DESIGN §4.4–4.7). */
+  readonly approvals: ApprovalService;
+  /** Signs receipts and publishes the JWKS (DESIGN §4.7). */
+  readonly receipts: ReceiptSigner;
+  /** Approval events across processes: LISTEN/NOTIFY on PostgreSQL, in memory on PGlite (src/notify). */
+  readonly events: EventBus;
+  /** Signed webhooks to agents' callback URLs, from a transactional outbox (src/notify/webhooks). */
+  readonly webhooks: WebhookService;
   /** The process's Prometheus counters (src/metrics), served at /metrics. */
   readonly metrics: MetricsRegistry;
 }
@@ -64,6 +81,52 @@ export function createAppServices(base: AppServicesBase, overrides: Partial<AppS
   const userDataKeys = overrides.userDataKeys ?? createUserDataKeys(createKeyRingFromConfig(base.config));
   const audit = overrides.audit ?? createAuditLog({ dataKeys: userDataKeys, clock });
   const auditSink = overrides.auditSink ?? createAuditSink(audit);
+  const accounts = overrides.accounts ?? createAccountServices({ config: base.config, clock });
+  const passkeys = overrides.passkeys ?? createPasskeyServices({ config: base.config, clock });
+  const mailer = overrides.mailer ?? createMailer(base.config);
+  const receipts = overrides.receipts ?? createReceiptSigner(base.config.secrets.signingKeys);
+  const metrics = overrides.metrics ?? createMetricsRegistry();
+  // Events are hints (subscribers re-read the row, every wait is bounded), so a lost one costs a
+  // delay, not correctness; it is counted so that an operator sees it.
+  const eventFailures = metrics.counter(
+    "countersign_event_failures_total",
+    "Approval events that could not be published or delivered to a subscriber.",
+    [],
+  );
+  const onEventError = () => eventFailures.inc({});
+  const events = overrides.events ?? createEventBus({ db: base.db, onError: onEventError });
+  const webhooks =
+    overrides.webhooks ??
+    createWebhookService({
+      db: base.db,
+      clock,
+      config: base.config,
+      signingKey: base.config.secrets.signingKeys[0] as Config["secrets"]["signingKeys"][number],
+    });
+  // Agents and approvals need each other: revoking an agent cancels its requests, and "I didn't
+  // ask for this" on a request suspends its agent. Each gets the other through a late binding.
+  let inFlight: InFlightApprovals | undefined = overrides.inFlightApprovals;
+  const approvals =
+    overrides.approvals ??
+    createApprovalService({
+      db: base.db,
+      clock,
+      config: base.config,
+      audit,
+      dataKeys: userDataKeys,
+      nonces: createDecisionNonces(createTokenDigester(base.config.secrets.masterKey)),
+      receipts,
+      passkeys,
+      notifier: createApprovalNotifier({ bus: events, webhooks, onError: onEventError }),
+      mailer,
+      users: accounts.users,
+      suspendAgent: (tx, person, agentId, cause) =>
+        setAgentSuspendedIn(tx, { clock, auditSink, inFlightApprovals: lateInFlight }, person, agentId, true, cause),
+    });
+  inFlight ??= approvals;
+  const lateInFlight: InFlightApprovals = {
+    cancelForAgent: (tx, agentId, reason) => (inFlight as InFlightApprovals).cancelForAgent(tx, agentId, reason),
+  };
   const services: AppServices = {
     config: base.config,
     db: base.db,
@@ -73,21 +136,19 @@ export function createAppServices(base: AppServicesBase, overrides: Partial<AppS
     sessions: overrides.sessions ?? createSessionService({ config: base.config, clock }),
     attemptLimiter:
       overrides.attemptLimiter ?? createAttemptLimiter({ masterKey: base.config.secrets.masterKey, clock }),
-    mailer: overrides.mailer ?? createMailer(base.config),
-    accounts: overrides.accounts ?? createAccountServices({ config: base.config, clock }),
-    passkeys: overrides.passkeys ?? createPasskeyServices({ config: base.config, clock }),
+    mailer,
+    accounts,
+    passkeys,
     auditSink,
     agents:
       overrides.agents ??
-      createAgentsService({
-        config: base.config,
-        db: base.db,
-        clock,
-        auditSink,
-        inFlightApprovals: overrides.inFlightApprovals ?? placeholderInFlightApprovals,
-      }),
-    inFlightApprovals: overrides.inFlightApprovals ?? placeholderInFlightApprovals,
-    metrics: overrides.metrics ?? createMetricsRegistry(),
+      createAgentsService({ config: base.config, db: base.db, clock, auditSink, inFlightApprovals: lateInFlight }),
+    inFlightApprovals: lateInFlight,
+    approvals,
+    receipts,
+    events,
+    webhooks,
+    metrics,
   };
   return { ...services, ...overrides };
 }

@@ -18,6 +18,8 @@ export const TOKEN_DIGEST_LABELS = [
   "challenge-binding",
   /** A WebAuthn challenge. */
   "challenge",
+  /** An approval's single-use decision nonce, bound to its request (DESIGN §4.6). */
+  "decision-nonce",
 ] as const;
 
 /** A label from {@link TOKEN_DIGEST_LABELS}. */

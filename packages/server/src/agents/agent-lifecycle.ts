@@ -1,7 +1,7 @@
 import { CountersignError, randomBytes, toBase64Url } from "@countersign/protocol";
 import type { AgentAuditEvent, AgentAuditSink } from "../agent-auth/agent-audit-sink.ts";
 import type { Clock } from "../clock.ts";
-import type { Database, Queryable } from "../db/database.ts";
+import type { Database, Queryable, Transaction } from "../db/database.ts";
 import type { CreateAgentInput } from "./agent-input.ts";
 import type { AgentRow } from "./agent-row.ts";
 import { type AgentSecrets, BEARER_TOKEN_DEFAULT_DAYS, ENROLLMENT_CODE_TTL_SECONDS } from "./agent-secrets.ts";
@@ -153,21 +153,36 @@ export async function setAgentSuspended(
   agentId: string,
   suspended: boolean,
 ): Promise<AgentRow> {
-  return deps.db.transaction(async (tx) => {
-    const current = await lockOwnedAgent(tx, person.userId, agentId);
-    if (current.status === "revoked") throw new CountersignError("agent_revoked");
-    const target = suspended ? "suspended" : "active";
-    if (current.status === target) return current;
-    const agent = await setAgentStatus(tx, agentId, target, new Date(deps.clock.now()));
-    const canceled = suspended ? await deps.inFlightApprovals.cancelForAgent(tx, agentId, "agent_suspended") : 0;
-    await deps.auditSink.append(
-      tx,
-      personEvent(suspended ? "agent.suspended" : "agent.resumed", person, agent, {
-        ...(suspended ? { canceled_requests: canceled } : {}),
-      }),
-    );
-    return agent;
-  });
+  return deps.db.transaction((tx) => setAgentSuspendedIn(tx, deps, person, agentId, suspended));
+}
+
+/**
+ * {@link setAgentSuspended} inside the caller's transaction: how "I didn't ask for this" on a
+ * rejection suspends the agent in the same transaction as the rejection (T-1). `cause` is
+ * recorded in the audit event.
+ */
+export async function setAgentSuspendedIn(
+  tx: Transaction,
+  deps: Pick<AgentLifecycleDeps, "clock" | "auditSink" | "inFlightApprovals">,
+  person: PersonContext,
+  agentId: string,
+  suspended: boolean,
+  cause?: { readonly approvalId: string },
+): Promise<AgentRow> {
+  const current = await lockOwnedAgent(tx, person.userId, agentId);
+  if (current.status === "revoked") throw new CountersignError("agent_revoked");
+  const target = suspended ? "suspended" : "active";
+  if (current.status === target) return current;
+  const agent = await setAgentStatus(tx, agentId, target, new Date(deps.clock.now()));
+  const canceled = suspended ? await deps.inFlightApprovals.cancelForAgent(tx, agentId, "agent_suspended") : 0;
+  await deps.auditSink.append(
+    tx,
+    personEvent(suspended ? "agent.suspended" : "agent.resumed", person, agent, {
+      ...(suspended ? { canceled_requests: canceled } : {}),
+      ...(cause === undefined ? {} : { reported_approval_id: cause.approvalId, reason: "not_requested" }),
+    }),
+  );
+  return agent;
 }
 
 async function issueEnrollmentCode(

@@ -9,12 +9,25 @@ export const SWEEP_INTERVAL_MS = 60_000;
  * any case; sweeping only bounds how long they stay on disk. A failure is logged and retried at
  * the next tick.
  */
-export function registerPeriodicSweep(app: FastifyInstance, what: string, sweep: () => Promise<unknown>): void {
+export function registerPeriodicSweep(
+  app: FastifyInstance,
+  what: string,
+  sweep: () => Promise<unknown>,
+  options: { intervalMs?: number } = {},
+): void {
   let timer: NodeJS.Timeout | undefined;
+  let running = false;
   app.addHook("onReady", async () => {
     timer = setInterval(() => {
-      sweep().catch((err: unknown) => app.log.warn({ err }, `sweeping ${what} failed`));
-    }, SWEEP_INTERVAL_MS);
+      // A sweep slower than the interval is not started twice over.
+      if (running) return;
+      running = true;
+      sweep()
+        .catch((err: unknown) => app.log.warn({ err }, `sweeping ${what} failed`))
+        .finally(() => {
+          running = false;
+        });
+    }, options.intervalMs ?? SWEEP_INTERVAL_MS);
     timer.unref();
   });
   app.addHook("onClose", async () => {

@@ -2,11 +2,13 @@ import type { FastifyInstance } from "fastify";
 import { registerAccounts } from "../accounts/register-account-routes.ts";
 import { registerAgentRoutes } from "../agents/agent-routes.ts";
 import type { AppServices } from "../app-services.ts";
+import { registerApprovalRoutes } from "../approvals/approval-routes.ts";
 import { registerAuditRoutes } from "../audit/audit-routes.ts";
 import { registerAuthGuards } from "../auth-guards/register-auth-guards.ts";
 import { registerHealthRoutes } from "../health/health-routes.ts";
 import { registerMailer } from "../mail/register-mailer.ts";
 import { registerMetricsRoutes } from "../metrics/metrics-routes.ts";
+import { registerWebhookWorker } from "../notify/webhooks/register-webhook-worker.ts";
 import { registerPasskeys } from "../passkeys/register-passkeys.ts";
 import { registerSessions } from "../sessions/register-sessions.ts";
 
@@ -22,6 +24,8 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerPasskeys,
   registerMailer,
   registerAgentRoutes,
+  registerApprovalRoutes,
+  (app, services) => registerWebhookWorker(app, services.webhooks),
   registerMetricsRoutes,
   registerAuditRoutes,
 ];

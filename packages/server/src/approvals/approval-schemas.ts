@@ -1,0 +1,223 @@
+import { Type } from "typebox";
+
+/** The JSON schemas of the approval routes (OpenAPI at /openapi.json; DESIGN §4.4–4.7). */
+
+export const ErrorRef = { $ref: "ErrorBody#" };
+
+const Timestamp = Type.String({ format: "date-time" });
+const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+const Status = Type.Union([
+  Type.Literal("pending"),
+  Type.Literal("delivered"),
+  Type.Literal("approved"),
+  Type.Literal("rejected"),
+  Type.Literal("expired"),
+  Type.Literal("canceled"),
+]);
+const Reason = Type.Union([
+  Type.Literal("number_mismatch"),
+  Type.Literal("not_requested"),
+  Type.Literal("expired"),
+  Type.Literal("canceled_by_agent"),
+  Type.Literal("agent_revoked"),
+  Type.Literal("credentials_rotated"),
+  Type.Literal("agent_suspended"),
+  Type.Null(),
+]);
+const Hash = Type.String({ pattern: "^sha256:[0-9a-f]{64}$" });
+
+export const ApprovalIdParams = Type.Object(
+  { approval_id: Type.String({ pattern: "^apr_[A-Za-z0-9_-]{22}$" }) },
+  { additionalProperties: false },
+);
+
+export const CreateApprovalBodySchema = Type.Object(
+  {
+    action_type: Type.String({
+      pattern: "^[a-z0-9][a-z0-9._:-]{0,63}$",
+      description: "Checked against the agent's allowlist.",
+    }),
+    title: Type.String({ minLength: 1, maxLength: 120 }),
+    body: Type.Optional(Type.String({ maxLength: 2000, description: "Plain text." })),
+    context: Type.Optional(
+      Type.Object(
+        {},
+        { additionalProperties: true, description: "A JSON object of at most 16 KiB, shown as a table." },
+      ),
+    ),
+    binding_message: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    ttl_seconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 1800 })),
+    callback_url: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 2048, description: "https; signed webhook on decision." }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const AgentApprovalSchema = Type.Object({
+  id: Type.String(),
+  status: Status,
+  reason: Reason,
+  action_type: Type.String(),
+  number_match: Type.Union([Type.String({ pattern: "^[0-9]{6}$" }), Type.Null()], {
+    description: "Show it to your person; they type it on their phone. Only in the answer to creation.",
+  }),
+  display_payload_hash: Hash,
+  created_at: Timestamp,
+  expires_at: Timestamp,
+  expires_in: Type.Integer(),
+  interval: Type.Integer({ description: "Seconds between polls; faster gets 429 slow_down." }),
+  decided_at: NullableTimestamp,
+  receipt: Type.Union([Type.String(), Type.Null()], { description: "Compact JWS, once approved (DESIGN §4.7)." }),
+});
+
+export const PollQuerySchema = Type.Object(
+  {
+    wait: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 30, description: "Long-poll up to N seconds for a decision." }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const DisplayPayloadSchema = Type.Object({
+  agent_id: Type.String(),
+  agent_name: Type.String(),
+  agent_verified: Type.Boolean(),
+  action_type: Type.String(),
+  title: Type.String(),
+  body: Type.String(),
+  context: Type.Object({}, { additionalProperties: true }),
+  binding_message: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String(),
+  expires_at: Type.String(),
+});
+
+export const PersonApprovalSchema = Type.Object({
+  id: Type.String(),
+  status: Status,
+  reason: Reason,
+  agent_id: Type.String(),
+  auth_mode: Type.String(),
+  action_type: Type.String(),
+  display_payload: Type.Union([DisplayPayloadSchema, Type.Null()]),
+  display_payload_hash: Hash,
+  number_attempts_remaining: Type.Integer(),
+  created_at: Timestamp,
+  expires_at: Timestamp,
+  delivered_at: NullableTimestamp,
+  decided_at: NullableTimestamp,
+  receipt: Type.Union([Type.String(), Type.Null()]),
+  has_evidence: Type.Boolean(),
+});
+
+export const PersonListQuerySchema = Type.Object(
+  {
+    state: Type.Optional(
+      Type.Union([Type.Literal("open"), Type.Literal("closed"), Type.Literal("all")], { default: "all" }),
+    ),
+    status: Type.Optional(Status),
+    agent_id: Type.Optional(Type.String({ pattern: "^agt_[A-Za-z0-9_-]{22}$" })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const PersonListSchema = Type.Object({
+  approvals: Type.Array(PersonApprovalSchema),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const PersonApprovalDetailSchema = Type.Object({
+  approval: PersonApprovalSchema,
+  decision: Type.Union([
+    Type.Object({
+      nonce: Type.String({ description: "Single use; goes into the WebAuthn challenge (DESIGN §4.6)." }),
+      nonce_expires_at: Timestamp,
+      rp_id: Type.String(),
+      user_verification: Type.Literal("required"),
+      allow_credentials: Type.Array(
+        Type.Object({ id: Type.String(), type: Type.Literal("public-key"), transports: Type.Array(Type.String()) }),
+      ),
+    }),
+    Type.Null(),
+  ]),
+});
+
+export const DecisionBodySchema = Type.Object(
+  {
+    decision: Type.Union([Type.Literal("approve"), Type.Literal("reject")]),
+    number: Type.Optional(Type.String({ pattern: "^[0-9]{6}$" })),
+    display_payload_hash: Hash,
+    nonce: Type.String({ pattern: "^[A-Za-z0-9_-]{43}$" }),
+    credential: Type.Object(
+      {
+        id: Type.String({ maxLength: 1366 }),
+        rawId: Type.String({ maxLength: 1366 }),
+        type: Type.Literal("public-key"),
+        response: Type.Object(
+          {
+            authenticatorData: Type.String({ maxLength: 8192 }),
+            clientDataJSON: Type.String({ maxLength: 8192 }),
+            signature: Type.String({ maxLength: 2048 }),
+            userHandle: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
+          },
+          { additionalProperties: true },
+        ),
+        clientExtensionResults: Type.Optional(Type.Object({}, { additionalProperties: true })),
+        authenticatorAttachment: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+      },
+      { additionalProperties: false },
+    ),
+    not_requested: Type.Optional(Type.Boolean({ description: '"I didn\'t ask for this": suspends the agent.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const EvidenceSchema = Type.Object({
+  v: Type.Literal(1),
+  request_id: Type.String(),
+  decision: Type.Union([Type.Literal("approve"), Type.Literal("reject")]),
+  display_payload_hash: Hash,
+  nonce: Type.String(),
+  challenge: Type.String(),
+  rp_id: Type.String(),
+  origin: Type.String(),
+  credential_id: Type.String(),
+  public_key_cose: Type.String(),
+  sign_count: Type.Integer(),
+  assertion: Type.Object({
+    authenticator_data: Type.String(),
+    client_data_json: Type.String(),
+    signature: Type.String(),
+    user_handle: Type.Union([Type.String(), Type.Null()]),
+  }),
+  decided_at: Timestamp,
+});
+
+export const SettingsSchema = Type.Object({
+  default_ttl_seconds: Type.Union([Type.Integer({ minimum: 30, maximum: 1800 }), Type.Null()]),
+  notifications_enabled: Type.Boolean(),
+});
+
+export const SettingsBodySchema = Type.Object(
+  {
+    default_ttl_seconds: Type.Optional(Type.Union([Type.Integer({ minimum: 30, maximum: 1800 }), Type.Null()])),
+    notifications_enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const JwksSchema = Type.Object({
+  keys: Type.Array(
+    Type.Object({
+      kty: Type.Literal("OKP"),
+      crv: Type.Literal("Ed25519"),
+      x: Type.String(),
+      kid: Type.String(),
+      alg: Type.Literal("EdDSA"),
+      use: Type.Literal("sig"),
+    }),
+  ),
+});

@@ -1,0 +1,51 @@
+import type { DisplayPayload } from "@countersign/protocol";
+import { decryptFieldText, encryptField, type FieldContext } from "../crypto/field-cipher.ts";
+import { fieldKeyId } from "../crypto/field-key-id.ts";
+import type { UserDataKeys } from "../crypto/user-data-keys.ts";
+import type { Queryable } from "../db/database.ts";
+
+/** What an approval keeps sealed: everything the app shows, and the number the person types. */
+export interface SealedApproval {
+  readonly display: DisplayPayload;
+  /** The 6 digits the agent shows and the person types (T-1). */
+  readonly number: string;
+}
+
+const context = (approvalId: string): FieldContext => ({
+  table: "approval_requests",
+  column: "sealed",
+  rowId: approvalId,
+});
+
+/**
+ * Seals an approval's display payload and number under the owner's data key (T-5, A-3): title,
+ * body and context are the most sensitive text the server holds. The AAD binds the ciphertext to
+ * this row, so it cannot be moved to another request. Run it in the transaction that inserts the
+ * row, so a rollback also drops a data key created for it.
+ */
+export async function sealApproval(
+  dataKeys: UserDataKeys,
+  tx: Queryable,
+  userId: string,
+  approvalId: string,
+  content: SealedApproval,
+): Promise<string> {
+  const key = await dataKeys.forWriting(tx, userId);
+  return encryptField(key, context(approvalId), JSON.stringify({ display: content.display, number: content.number }));
+}
+
+/** Opens a sealed approval; null once the owner's data key was erased (crypto-shredding). */
+export async function openApproval(
+  dataKeys: UserDataKeys,
+  q: Queryable,
+  row: { id: string; sealed: string },
+): Promise<SealedApproval | null> {
+  const kid = fieldKeyId(row.sealed);
+  if (kid === null) return null;
+  const key = await dataKeys.loadKey(q, kid);
+  if (key === null) return null;
+  const text = decryptFieldText(() => key, context(row.id), row.sealed);
+  if (text === null) return null;
+  const parsed = JSON.parse(text) as SealedApproval;
+  return { display: parsed.display, number: parsed.number };
+}

@@ -1,0 +1,308 @@
+import type { Queryable } from "../db/database.ts";
+import {
+  APPROVAL_COLUMNS,
+  type ApprovalReason,
+  type ApprovalRow,
+  type ApprovalStatus,
+  type DecisionEvidence,
+} from "./approval-row.ts";
+
+// The SQL of the approvals domain, one function per statement. Every state change is guarded by
+// `status IN ('pending', 'delivered')`, so of two racing changes exactly one wins; the database
+// trigger (migration 008) refuses anything that would touch a decided row even if a guard were
+// ever missing.
+
+/** A request about to be inserted. */
+export interface NewApproval {
+  readonly id: string;
+  readonly userId: string;
+  readonly agentId: string;
+  readonly agentCredentialsVersion: number;
+  readonly authMode: ApprovalRow["auth_mode"];
+  readonly actionType: string;
+  readonly sealed: string;
+  readonly displayPayloadHash: string;
+  readonly ttlSeconds: number;
+  readonly callbackUrl: string | null;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+}
+
+/**
+ * Inserts a request unless one is already open for the same (user, agent, action type): the
+ * partial unique index makes in-flight suppression race-free (T-1). Null when another won.
+ */
+export async function insertApproval(tx: Queryable, a: NewApproval): Promise<ApprovalRow | null> {
+  const { rows } = await tx.query<ApprovalRow>(
+    `INSERT INTO approval_requests (id, user_id, agent_id, agent_credentials_version, auth_mode, action_type, status,
+       sealed, display_payload_hash, ttl_seconds, callback_url, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (user_id, agent_id, action_type) WHERE status IN ('pending', 'delivered') DO NOTHING
+     RETURNING ${APPROVAL_COLUMNS}`,
+    [
+      a.id,
+      a.userId,
+      a.agentId,
+      a.agentCredentialsVersion,
+      a.authMode,
+      a.actionType,
+      a.sealed,
+      a.displayPayloadHash,
+      a.ttlSeconds,
+      a.callbackUrl,
+      a.createdAt,
+      a.expiresAt,
+    ],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * What stands in the way of a new request for (user, agent, action type): the open request, if
+ * any (suppression), and the latest rejection since `cooldownFrom` (cool-down). One round trip.
+ */
+export async function findBlockers(
+  q: Queryable,
+  key: { userId: string; agentId: string; actionType: string; cooldownFrom: Date },
+): Promise<{ open: ApprovalRow | null; lastRejectedAt: Date | null }> {
+  const { rows } = await q.query<ApprovalRow>(
+    `(SELECT ${APPROVAL_COLUMNS} FROM approval_requests
+       WHERE user_id = $1 AND agent_id = $2 AND action_type = $3 AND status IN ('pending', 'delivered'))
+     UNION ALL
+     (SELECT ${APPROVAL_COLUMNS} FROM approval_requests
+       WHERE user_id = $1 AND agent_id = $2 AND action_type = $3 AND status = 'rejected' AND decided_at > $4
+       ORDER BY decided_at DESC LIMIT 1)`,
+    [key.userId, key.agentId, key.actionType, key.cooldownFrom],
+  );
+  return {
+    open: rows.find((row) => row.status === "pending" || row.status === "delivered") ?? null,
+    lastRejectedAt: rows.find((row) => row.status === "rejected")?.decided_at ?? null,
+  };
+}
+
+/** The open request for (user, agent, action type), after an insert lost the race to it. */
+export async function findOpenFor(
+  q: Queryable,
+  key: { userId: string; agentId: string; actionType: string },
+): Promise<ApprovalRow | null> {
+  const { rows } = await q.query<ApprovalRow>(
+    `SELECT ${APPROVAL_COLUMNS} FROM approval_requests
+     WHERE user_id = $1 AND agent_id = $2 AND action_type = $3 AND status IN ('pending', 'delivered')`,
+    [key.userId, key.agentId, key.actionType],
+  );
+  return rows[0] ?? null;
+}
+
+/** One request, if it belongs to this agent (another agent's request is "not found"). */
+export async function findForAgent(q: Queryable, agentId: string, id: string): Promise<ApprovalRow | null> {
+  const { rows } = await q.query<ApprovalRow>(
+    `SELECT ${APPROVAL_COLUMNS} FROM approval_requests WHERE id = $1 AND agent_id = $2`,
+    [id, agentId],
+  );
+  return rows[0] ?? null;
+}
+
+/** One request, if it belongs to this person; `forUpdate` locks it for a decision. */
+export async function findForUser(
+  q: Queryable,
+  userId: string,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<ApprovalRow | null> {
+  const { rows } = await q.query<ApprovalRow>(
+    `SELECT ${APPROVAL_COLUMNS} FROM approval_requests WHERE id = $1 AND user_id = $2${options.forUpdate ? " FOR UPDATE" : ""}`,
+    [id, userId],
+  );
+  return rows[0] ?? null;
+}
+
+/** How an open request ends. */
+export interface Ending {
+  readonly status: Exclude<ApprovalStatus, "pending" | "delivered">;
+  readonly reason: ApprovalReason | null;
+  readonly decidedAt: Date;
+  readonly evidence?: DecisionEvidence;
+  readonly receipt?: string;
+}
+
+/** Ends one open request; null when it was no longer open (another change got there first). */
+export async function endApproval(tx: Queryable, id: string, ending: Ending): Promise<ApprovalRow | null> {
+  const { rows } = await tx.query<ApprovalRow>(
+    `UPDATE approval_requests
+        SET status = $2, reason = $3, decided_at = $4, evidence = $5, receipt = $6
+      WHERE id = $1 AND status IN ('pending', 'delivered')
+      RETURNING ${APPROVAL_COLUMNS}`,
+    [
+      id,
+      ending.status,
+      ending.reason,
+      ending.decidedAt,
+      ending.evidence === undefined ? null : JSON.stringify(ending.evidence),
+      ending.receipt ?? null,
+    ],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Counts one wrong number (T-1); the third makes the request `rejected` with `number_mismatch`
+ * in the same statement. Null when the request was no longer open.
+ */
+export async function recordWrongNumber(tx: Queryable, id: string, now: Date): Promise<ApprovalRow | null> {
+  const { rows } = await tx.query<ApprovalRow>(
+    `UPDATE approval_requests
+        SET number_attempts = number_attempts + 1,
+            status = CASE WHEN number_attempts + 1 >= 3 THEN 'rejected' ELSE status END,
+            reason = CASE WHEN number_attempts + 1 >= 3 THEN 'number_mismatch' ELSE reason END,
+            decided_at = CASE WHEN number_attempts + 1 >= 3 THEN $2::timestamptz ELSE decided_at END
+      WHERE id = $1 AND status IN ('pending', 'delivered')
+      RETURNING ${APPROVAL_COLUMNS}`,
+    [id, now],
+  );
+  return rows[0] ?? null;
+}
+
+/** A device's delivery acknowledgement: `pending` → `delivered`. Null when not pending. */
+export async function markDelivered(q: Queryable, userId: string, id: string, now: Date): Promise<ApprovalRow | null> {
+  const { rows } = await q.query<ApprovalRow>(
+    `UPDATE approval_requests SET status = 'delivered', delivered_at = $3
+      WHERE id = $1 AND user_id = $2 AND status = 'pending' AND expires_at > $3
+      RETURNING ${APPROVAL_COLUMNS}`,
+    [id, userId, now],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Records an agent's poll if the previous one was at least `minGapMs` ago (RFC 8628 §3.5-style
+ * `slow_down`). Null when the agent polled too fast — or the request is not its own; the caller
+ * tells the two apart.
+ */
+export async function recordPoll(
+  q: Queryable,
+  agentId: string,
+  id: string,
+  now: Date,
+  minGapMs: number,
+): Promise<ApprovalRow | null> {
+  const { rows } = await q.query<ApprovalRow>(
+    `UPDATE approval_requests SET last_polled_at = $3
+      WHERE id = $1 AND agent_id = $2 AND (last_polled_at IS NULL OR last_polled_at <= $4)
+      RETURNING ${APPROVAL_COLUMNS}`,
+    [id, agentId, now, new Date(now.getTime() - minGapMs)],
+  );
+  return rows[0] ?? null;
+}
+
+/** Ends up to `limit` open requests whose time is up (the sweeper), skipping rows others hold. */
+export async function expireDue(tx: Queryable, now: Date, limit: number): Promise<ApprovalRow[]> {
+  const { rows } = await tx.query<ApprovalRow>(
+    `UPDATE approval_requests SET status = 'expired', reason = 'expired', decided_at = expires_at
+      WHERE id IN (
+        SELECT id FROM approval_requests
+         WHERE status IN ('pending', 'delivered') AND expires_at <= $1
+         ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+        AND status IN ('pending', 'delivered')
+      RETURNING ${APPROVAL_COLUMNS}`,
+    [now, limit],
+  );
+  return rows;
+}
+
+/** Expires one request whose time is up (lazily, on read); null when it was not open or not due. */
+export async function expireOne(tx: Queryable, id: string, now: Date): Promise<ApprovalRow | null> {
+  const { rows } = await tx.query<ApprovalRow>(
+    `UPDATE approval_requests SET status = 'expired', reason = 'expired', decided_at = expires_at
+      WHERE id = $1 AND status IN ('pending', 'delivered') AND expires_at <= $2
+      RETURNING ${APPROVAL_COLUMNS}`,
+    [id, now],
+  );
+  return rows[0] ?? null;
+}
+
+/** Cancels every open request of an agent (revoke, rotate, suspend; T-2). */
+export async function cancelOpenForAgent(
+  tx: Queryable,
+  agentId: string,
+  reason: ApprovalReason,
+  now: Date,
+): Promise<ApprovalRow[]> {
+  const { rows } = await tx.query<ApprovalRow>(
+    `UPDATE approval_requests SET status = 'canceled', reason = $2, decided_at = $3
+      WHERE agent_id = $1 AND status IN ('pending', 'delivered')
+      RETURNING ${APPROVAL_COLUMNS}`,
+    [agentId, reason, now],
+  );
+  return rows;
+}
+
+/** Filters of the person's list. */
+export interface ListFilter {
+  /** `open`: pending and delivered; `closed`: everything decided; `all`. */
+  readonly state: "open" | "closed" | "all";
+  readonly agentId?: string;
+  readonly status?: ApprovalStatus;
+  /** Keyset cursor: rows strictly older than this (created_at, id). */
+  readonly before?: { readonly createdAt: Date; readonly id: string };
+  readonly limit: number;
+}
+
+/** The person's requests, newest first, one page (`limit` + 1 rows read to know if more exist). */
+export async function listForUser(q: Queryable, userId: string, filter: ListFilter): Promise<ApprovalRow[]> {
+  const where = ["user_id = $1"];
+  const params: unknown[] = [userId];
+  const add = (sql: string, ...values: unknown[]) => {
+    const placeholders = values.map((value) => {
+      params.push(value);
+      return `$${params.length}`;
+    });
+    where.push(sql.replace(/\?/g, () => placeholders.shift() as string));
+  };
+  if (filter.state === "open") add("status IN ('pending', 'delivered')");
+  if (filter.state === "closed") add("status NOT IN ('pending', 'delivered')");
+  if (filter.agentId !== undefined) add("agent_id = ?", filter.agentId);
+  if (filter.status !== undefined) add("status = ?", filter.status);
+  if (filter.before !== undefined) add("(created_at, id) < (?, ?)", filter.before.createdAt, filter.before.id);
+  params.push(filter.limit + 1);
+  const { rows } = await q.query<ApprovalRow>(
+    `SELECT ${APPROVAL_COLUMNS} FROM approval_requests WHERE ${where.join(" AND ")}
+     ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+/**
+ * Counts one creation against the agent's and the person's current one-minute windows (T-1
+ * throttles) and returns both counts. In the creating transaction, so a request that is refused
+ * or rolled back counts nothing.
+ */
+export async function countCreation(
+  tx: Queryable,
+  scopes: { agent: string; user: string },
+  windowStart: Date,
+): Promise<{ agent: number; user: number }> {
+  const { rows } = await tx.query<{ scope: string; count: number }>(
+    `INSERT INTO approval_throttle_windows (scope, window_start, count) VALUES ($1, $3, 1), ($2, $3, 1)
+     ON CONFLICT (scope, window_start) DO UPDATE SET count = approval_throttle_windows.count + 1
+     RETURNING scope, count`,
+    [scopes.agent, scopes.user, windowStart],
+  );
+  const count = (scope: string) => rows.find((row) => row.scope === scope)?.count ?? 0;
+  return { agent: count(scopes.agent), user: count(scopes.user) };
+}
+
+/** Deletes throttle windows and decision nonces that can no longer matter (periodic sweep). */
+export async function sweepApprovalRecords(q: Queryable, now: Date): Promise<void> {
+  await q.query("DELETE FROM approval_throttle_windows WHERE window_start < $1", [new Date(now.getTime() - 120_000)]);
+  await q.query("DELETE FROM approval_decision_nonces WHERE expires_at <= $1", [now]);
+}
+
+/** The person's default approval lifetime, if they set one. */
+export async function readUserDefaultTtl(q: Queryable, userId: string): Promise<number | null> {
+  const { rows } = await q.query<{ default_ttl_seconds: number | null }>(
+    "SELECT default_ttl_seconds FROM user_settings WHERE user_id = $1",
+    [userId],
+  );
+  return rows[0]?.default_ttl_seconds ?? null;
+}

@@ -1,0 +1,193 @@
+import { randomInt } from "node:crypto";
+import {
+  CountersignError,
+  type DisplayPayload,
+  displayPayloadHash,
+  randomBytes,
+  toBase64Url,
+  utf8,
+} from "@countersign/protocol";
+import type { AuthenticatedAgent } from "../agent-auth/agent-request.ts";
+import type { JsonValue } from "../audit/audit-event.ts";
+import { auditApproval } from "./approval-audit.ts";
+import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
+import type { ApprovalRow } from "./approval-row.ts";
+import { openApproval, sealApproval } from "./approval-seal.ts";
+import {
+  countCreation,
+  expireOne,
+  findBlockers,
+  findOpenFor,
+  insertApproval,
+  readUserDefaultTtl,
+} from "./approval-store.ts";
+import { assertDisplayContext, assertDisplayText } from "./display-text.ts";
+
+/** The body of `POST /v1/approvals` after schema validation (DESIGN §4.4). */
+export interface CreateApprovalInput {
+  readonly action_type: string;
+  readonly title: string;
+  readonly body?: string;
+  readonly context?: Record<string, unknown>;
+  readonly binding_message?: string;
+  readonly ttl_seconds?: number;
+  /** Already checked by the route (https only, SSRF rules); null when absent. */
+  readonly callbackUrl: string | null;
+}
+
+/** `context` is a JSON object of at most 16 KiB (DESIGN §4.4), measured as UTF-8 JSON. */
+export const MAX_CONTEXT_BYTES = 16 * 1024;
+/** TTL when neither the request, the agent nor the person's setting names one. */
+export const FALLBACK_TTL_SECONDS = 300;
+
+/** What creation answers: the request, its number, and whether it is new or in flight already. */
+export interface CreatedApproval {
+  readonly row: ApprovalRow;
+  readonly number: string;
+  /** False when an open request for the same (user, agent, action type) was returned (T-1). */
+  readonly created: boolean;
+}
+
+/**
+ * Creates an approval request for an authenticated agent (DESIGN §4.4, T-1):
+ *
+ * 1. the text is plain and visible, the context small enough (T-9);
+ * 2. an open request for the same (user, agent, action type) is returned as it is, with no new
+ *    event or push (in-flight suppression) — unless its time is up, then it is expired first;
+ * 3. within the cool-down after a rejection of the same triple: 429 `cooldown_active`;
+ * 4. otherwise the number is drawn, the display payload hashed and sealed, the row inserted,
+ *    the throttles counted and the audit event appended, in one transaction. The unique index
+ *    on open requests settles races: a concurrent duplicate that loses the insert returns the
+ *    winner.
+ *
+ * The caller has already checked the action type against the agent's allowlist.
+ */
+export async function createApproval(
+  deps: ApprovalDeps,
+  agent: AuthenticatedAgent,
+  input: CreateApprovalInput,
+  actor: ActorContext,
+): Promise<CreatedApproval> {
+  const { db, clock, config } = deps;
+  checkContent(input);
+  const key = { userId: agent.userId, agentId: agent.id, actionType: input.action_type };
+  const now = new Date(clock.now());
+
+  const blockers = await findBlockers(db, {
+    ...key,
+    cooldownFrom: new Date(now.getTime() - config.approvals.cooldownSeconds * 1000),
+  });
+  if (blockers.open !== null) {
+    if (blockers.open.expires_at.getTime() > now.getTime()) return existing(deps, blockers.open);
+    await expireLazily(deps, blockers.open.id, now);
+  }
+  if (blockers.lastRejectedAt !== null) {
+    const until = blockers.lastRejectedAt.getTime() + config.approvals.cooldownSeconds * 1000;
+    throw new CountersignError("cooldown_active", {
+      retryAfter: Math.max(1, Math.ceil((until - now.getTime()) / 1000)),
+    });
+  }
+
+  const ttlSeconds =
+    input.ttl_seconds ??
+    agent.defaultTtlSeconds ??
+    (await readUserDefaultTtl(db, agent.userId)) ??
+    FALLBACK_TTL_SECONDS;
+  const id = `apr_${toBase64Url(randomBytes(16))}`;
+  const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+  const display: DisplayPayload = {
+    agent_id: agent.id,
+    agent_name: agent.name,
+    agent_verified: agent.authMode === "signed",
+    action_type: input.action_type,
+    title: input.title,
+    body: input.body ?? "",
+    context: input.context ?? {},
+    binding_message: input.binding_message ?? null,
+    created_at: now.toISOString(),
+    expires_at: expiresAt.toISOString(),
+  };
+  const hash = await displayPayloadHash(display);
+  // T-1: uniform over 000000–999999 (crypto.randomInt rejects modulo bias), zero-padded.
+  const number = String(randomInt(0, 1_000_000)).padStart(6, "0");
+
+  const row = await db.transaction(async (tx) => {
+    const inserted = await insertApproval(tx, {
+      id,
+      userId: agent.userId,
+      agentId: agent.id,
+      agentCredentialsVersion: agent.credentialsVersion,
+      authMode: agent.authMode,
+      actionType: input.action_type,
+      sealed: await sealApproval(deps.dataKeys, tx, agent.userId, id, { display, number }),
+      displayPayloadHash: hash,
+      ttlSeconds,
+      callbackUrl: input.callbackUrl,
+      createdAt: now,
+      expiresAt,
+    });
+    if (inserted === null) return null;
+    const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+    const counts = await countCreation(tx, { agent: `agent:${agent.id}`, user: `user:${agent.userId}` }, windowStart);
+    if (counts.agent > config.approvals.perAgentPerMinute || counts.user > config.approvals.perUserPerMinute) {
+      throw new CountersignError("throttled", {
+        retryAfter: Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)),
+      });
+    }
+    await deps.notifier.changed(tx, inserted, "approval.created");
+    await auditApproval(deps.audit, tx, {
+      type: "approval.created",
+      row: inserted,
+      actor: { type: "agent", id: agent.id },
+      requestId: actor.requestId,
+      details: { ttl_seconds: ttlSeconds, webhook: input.callbackUrl !== null },
+      context: { ip: actor.ip, display_payload: display as unknown as JsonValue },
+    });
+    return inserted;
+  });
+  if (row !== null) return { row, number, created: true };
+
+  // Lost the insert to a concurrent identical request: answer with the one that won.
+  const winner = await findOpenFor(db, key);
+  if (winner === null) throw new Error("an open approval request blocked the insert but is gone");
+  return existing(deps, winner);
+}
+
+async function existing(deps: ApprovalDeps, row: ApprovalRow): Promise<CreatedApproval> {
+  const sealed = await openApproval(deps.dataKeys, deps.db, row);
+  if (sealed === null) throw new Error(`approval ${row.id} cannot be opened: its owner's data key is gone`);
+  return { row, number: sealed.number, created: false };
+}
+
+/** Expires a request found open past its time, with its audit event and notifications. */
+export async function expireLazily(deps: ApprovalDeps, id: string, now: Date): Promise<ApprovalRow | null> {
+  return deps.db.transaction(async (tx) => {
+    const expired = await expireOne(tx, id, now);
+    if (expired === null) return null;
+    await deps.notifier.changed(tx, expired, "approval.updated");
+    await auditApproval(deps.audit, tx, {
+      type: "approval.expired",
+      row: expired,
+      actor: { type: "system" },
+      requestId: null,
+    });
+    return expired;
+  });
+}
+
+function checkContent(input: CreateApprovalInput): void {
+  assertDisplayText("title", input.title, { multiline: false });
+  if (input.body !== undefined) assertDisplayText("body", input.body, { multiline: true });
+  if (input.binding_message !== undefined) {
+    assertDisplayText("binding_message", input.binding_message, { multiline: false });
+  }
+  if (input.context !== undefined) {
+    if (utf8(JSON.stringify(input.context)).length > MAX_CONTEXT_BYTES) {
+      throw new CountersignError("validation_failed", {
+        message: "context must be at most 16 KiB of JSON.",
+        details: { issues: [{ path: "/context", message: "must be at most 16384 bytes as JSON" }] },
+      });
+    }
+    assertDisplayContext(input.context);
+  }
+}

@@ -1,0 +1,308 @@
+import {
+  CountersignError,
+  type Decision,
+  decisionChallenge,
+  timingSafeEqual,
+  toBase64Url,
+  utf8,
+} from "@countersign/protocol";
+import type { JsonValue } from "../audit/audit-event.ts";
+import type { Queryable } from "../db/database.ts";
+import { credentialIdFromResponse } from "../passkeys/assertion-ceremony.ts";
+import type { PasskeyRow } from "../passkeys/passkey-store.ts";
+import { auditApproval } from "./approval-audit.ts";
+import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
+import { type ApprovalRow, type DecisionEvidence, isTerminal } from "./approval-row.ts";
+import { openApproval } from "./approval-seal.ts";
+import { endApproval, findForUser, recordWrongNumber } from "./approval-store.ts";
+import { expireLazily } from "./create-approval.ts";
+
+/** The body of a decision (DESIGN §4.6), after schema validation. */
+export interface DecisionInput {
+  readonly decision: Decision;
+  /** The 6 digits the person typed; required to approve, ignored to reject. */
+  readonly number?: string;
+  /** The hash the app computed over what it rendered (T-9). */
+  readonly display_payload_hash: string;
+  readonly nonce: string;
+  /** The WebAuthn assertion (`AuthenticationResponseJSON`) over the decision challenge. */
+  readonly credential: unknown;
+  /** "I didn't ask for this": rejects and suspends the agent (T-1). Reject only. */
+  readonly not_requested?: boolean;
+}
+
+/** Who decides: the signed-in person and their session (which stands for the device until devices exist). */
+export interface DecidingPerson {
+  readonly userId: string;
+  readonly sessionId: string;
+}
+
+/** What a decision did. */
+export interface DecisionOutcome {
+  readonly row: ApprovalRow;
+  /** True when "I didn't ask for this" suspended the agent. */
+  readonly agentSuspended: boolean;
+}
+
+/** Wrong numbers allowed before a request is rejected (T-1). */
+export const MAX_NUMBER_ATTEMPTS = 3;
+
+/**
+ * The decision ceremony (DESIGN §4.6). The server checks, in turn, and refuses at the first
+ * failure with its own code:
+ *
+ * 1. the request is the person's and still open (`approval_expired`, `approval_not_pending`);
+ * 2. its agent has not been revoked, suspended or rotated since it asked;
+ * 3. the decision nonce is live and issued for this request (consumed now, whatever follows);
+ * 4. to approve, the typed number, in constant time; a wrong one is counted, and the third
+ *    rejects the request with `number_mismatch`;
+ * 5. the display hash equals the stored one (T-9);
+ * 6. the WebAuthn assertion: user verification, by an active passkey of this person, over
+ *    SHA-256(JCS({v, request_id, decision, display_payload_hash, nonce})) (T-4).
+ *
+ * Then, in one transaction: the passkey's counter, the state change with its evidence and
+ * receipt, the webhook outbox row, the suspension if reported, and the audit event.
+ */
+export async function decideApproval(
+  deps: ApprovalDeps,
+  person: DecidingPerson,
+  approvalId: string,
+  input: DecisionInput,
+  actor: ActorContext,
+): Promise<DecisionOutcome> {
+  const { db, clock } = deps;
+  const now = new Date(clock.now());
+  if (input.not_requested === true && input.decision !== "reject") {
+    throw new CountersignError("validation_failed", { message: "not_requested is only allowed with a rejection." });
+  }
+
+  // 1. The request.
+  const row = await findForUser(db, person.userId, approvalId);
+  if (row === null) throw new CountersignError("approval_not_found");
+  await assertOpen(deps, row, now);
+
+  // 2. Its agent, as it is now.
+  await assertAgentStillValid(db, row);
+
+  // 3. The nonce: single use, consumed before anything else can be learned from this attempt.
+  if (!(await deps.nonces.consume(db, { nonce: input.nonce, requestId: row.id, userId: person.userId, now }))) {
+    throw new CountersignError("decision_nonce_invalid");
+  }
+
+  // 4. The number (approve only).
+  if (input.decision === "approve") await checkNumber(deps, row, input.number, now, actor);
+
+  // 5. The display hash. Public values, so a plain comparison leaks nothing.
+  if (input.display_payload_hash !== row.display_payload_hash) throw new CountersignError("display_hash_mismatch");
+
+  // 6. The passkey assertion over the decision challenge.
+  const challenge = toBase64Url(
+    await decisionChallenge({
+      requestId: row.id,
+      decision: input.decision,
+      displayPayloadHash: input.display_payload_hash,
+      nonce: input.nonce,
+    }),
+  );
+  const passkey = await verifyAssertion(deps, person.userId, input.credential, challenge);
+
+  const decidedAt = now;
+  const evidence = buildEvidence(deps, row, input, challenge, passkey, decidedAt);
+  const iat = Math.floor(decidedAt.getTime() / 1000);
+  const receipt =
+    input.decision === "approve"
+      ? await deps.receipts.sign({
+          iss: deps.config.publicUrl,
+          sub: row.user_id,
+          aud: row.agent_id,
+          jti: row.id,
+          iat,
+          exp: iat + deps.config.approvals.receiptTtlSeconds,
+          act: row.action_type,
+          dph: row.display_payload_hash,
+          amr: ["hwk", "user"],
+        })
+      : undefined;
+
+  return db.transaction(async (tx) => {
+    if (
+      !(await deps.passkeys.store.recordUse(tx, passkey.id, {
+        signCount: evidence.sign_count,
+        backedUp: passkey.backedUp,
+      }))
+    ) {
+      throw new CountersignError("passkey_verification_failed");
+    }
+    const locked = await findForUser(tx, person.userId, row.id, { forUpdate: true });
+    if (locked === null) throw new CountersignError("approval_not_found");
+    if (isTerminal(locked.status)) throw new CountersignError("approval_not_pending");
+    if (locked.expires_at.getTime() <= decidedAt.getTime()) throw new CountersignError("approval_expired");
+    const ended = await endApproval(tx, row.id, {
+      status: input.decision === "approve" ? "approved" : "rejected",
+      reason: input.not_requested === true ? "not_requested" : null,
+      decidedAt,
+      evidence,
+      ...(receipt === undefined ? {} : { receipt }),
+    });
+    if (ended === null) throw new CountersignError("approval_not_pending");
+    await deps.notifier.changed(tx, ended, "approval.updated");
+    if (input.not_requested === true) {
+      await deps.suspendAgent(tx, { userId: person.userId, ip: actor.ip, requestId: actor.requestId }, row.agent_id, {
+        approvalId: row.id,
+      });
+    }
+    await auditApproval(deps.audit, tx, {
+      type: input.decision === "approve" ? "approval.approved" : "approval.rejected",
+      row: ended,
+      actor: { type: "user", id: person.userId },
+      requestId: actor.requestId,
+      details: { credential_id: passkey.credentialId, passkey_id: passkey.id },
+      context: {
+        ip: actor.ip,
+        user_agent: actor.userAgent,
+        session_id: person.sessionId,
+        // Devices arrive with DESIGN §4.11; until then the session is the device's identity.
+        device_id: null,
+        evidence: evidence as unknown as JsonValue,
+      },
+    });
+    return { row: ended, agentSuspended: input.not_requested === true };
+  });
+}
+
+async function assertOpen(deps: ApprovalDeps, row: ApprovalRow, now: Date): Promise<void> {
+  if (isTerminal(row.status)) {
+    throw new CountersignError(row.status === "expired" ? "approval_expired" : "approval_not_pending");
+  }
+  if (row.expires_at.getTime() <= now.getTime()) {
+    await expireLazily(deps, row.id, now);
+    throw new CountersignError("approval_expired");
+  }
+}
+
+async function assertAgentStillValid(q: Queryable, row: ApprovalRow): Promise<void> {
+  const { rows } = await q.query<{ status: string; credentials_version: number }>(
+    "SELECT status, credentials_version FROM agents WHERE id = $1",
+    [row.agent_id],
+  );
+  const agent = rows[0];
+  if (agent === undefined || agent.status === "revoked") throw new CountersignError("agent_revoked");
+  if (agent.status === "suspended") throw new CountersignError("agent_suspended");
+  if (agent.credentials_version !== row.agent_credentials_version) {
+    throw new CountersignError("agent_credentials_rotated");
+  }
+}
+
+async function checkNumber(
+  deps: ApprovalDeps,
+  row: ApprovalRow,
+  typed: string | undefined,
+  now: Date,
+  actor: ActorContext,
+): Promise<void> {
+  if (typed === undefined) {
+    throw new CountersignError("validation_failed", { message: "Type the number the agent shows to approve." });
+  }
+  const sealed = await openApproval(deps.dataKeys, deps.db, row);
+  if (sealed === null)
+    throw new CountersignError("approval_not_pending", { message: "This request can no longer be read." });
+  // T-1: compared in constant time; both are exactly six ASCII digits (the schema checks `typed`).
+  if (timingSafeEqual(utf8(typed), utf8(sealed.number))) return;
+
+  const counted = await deps.db.transaction(async (tx) => {
+    const updated = await recordWrongNumber(tx, row.id, now);
+    if (updated === null) return null;
+    const rejected = updated.status === "rejected";
+    if (rejected) await deps.notifier.changed(tx, updated, "approval.updated");
+    await auditApproval(deps.audit, tx, {
+      type: "approval.number_mismatch",
+      row: updated,
+      actor: { type: "user", id: row.user_id },
+      requestId: actor.requestId,
+      details: { attempt: updated.number_attempts },
+      context: { ip: actor.ip, user_agent: actor.userAgent },
+    });
+    if (rejected) {
+      await auditApproval(deps.audit, tx, {
+        type: "approval.rejected",
+        row: updated,
+        actor: { type: "system" },
+        requestId: actor.requestId,
+      });
+    }
+    return updated;
+  });
+  if (counted === null) throw new CountersignError("approval_not_pending");
+  const remaining = Math.max(0, MAX_NUMBER_ATTEMPTS - counted.number_attempts);
+  throw new CountersignError("number_mismatch", {
+    message:
+      remaining === 0
+        ? "The number did not match three times; the request was rejected."
+        : `The number does not match. ${remaining} ${remaining === 1 ? "try" : "tries"} left.`,
+    details: { attempts_remaining: remaining, status: counted.status },
+  });
+}
+
+async function verifyAssertion(
+  deps: ApprovalDeps,
+  userId: string,
+  response: unknown,
+  challenge: string,
+): Promise<PasskeyRow> {
+  const { store, assertion } = deps.passkeys;
+  const credentialId = credentialIdFromResponse(response);
+  const passkey = credentialId === null ? null : await store.findByCredentialId(deps.db, credentialId);
+  // WebAuthn L3 §7.2 steps 5–6: a credential we know, of this person, not revoked.
+  if (passkey === null || passkey.revokedAt !== null || passkey.userId !== userId) {
+    throw new CountersignError("passkey_verification_failed");
+  }
+  const result = await assertion.verify(response, challenge, passkey);
+  if (!result.ok) {
+    if (result.counterRegressed) {
+      await deps.db.transaction(async (tx) => {
+        await store.flagCounterRegression(tx, passkey.id);
+        await deps.audit.append(tx, {
+          type: "passkey.counter_regressed",
+          actor: { type: "system" },
+          subject: { type: "passkey", id: passkey.id },
+          userId,
+          context: { stored_sign_count: passkey.signCount },
+        });
+      });
+    }
+    throw new CountersignError("passkey_verification_failed", { cause: result.error });
+  }
+  return { ...passkey, signCount: result.signCount, backedUp: result.backedUp };
+}
+
+function buildEvidence(
+  deps: ApprovalDeps,
+  row: ApprovalRow,
+  input: DecisionInput,
+  challenge: string,
+  passkey: PasskeyRow,
+  decidedAt: Date,
+): DecisionEvidence {
+  const response = (input.credential as { response: Record<string, unknown> }).response;
+  const text = (value: unknown) => (typeof value === "string" ? value : "");
+  return {
+    v: 1,
+    request_id: row.id,
+    decision: input.decision,
+    display_payload_hash: input.display_payload_hash,
+    nonce: input.nonce,
+    challenge,
+    rp_id: deps.config.webauthn.rpId,
+    origin: deps.config.webauthn.origin,
+    credential_id: passkey.credentialId,
+    public_key_cose: toBase64Url(passkey.publicKey),
+    sign_count: passkey.signCount,
+    assertion: {
+      authenticator_data: text(response.authenticatorData),
+      client_data_json: text(response.clientDataJSON),
+      signature: text(response.signature),
+      user_handle: typeof response.userHandle === "string" ? response.userHandle : null,
+    },
+    decided_at: decidedAt.toISOString(),
+  };
+}
