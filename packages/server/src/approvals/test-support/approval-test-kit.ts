@@ -1,0 +1,247 @@
+import assert from "node:assert/strict";
+import {
+  type DisplayPayload,
+  decisionChallenge,
+  displayPayloadHash,
+  exportEd25519PublicKey,
+  generateEd25519KeyPair,
+  randomBytes,
+  signRequest,
+  toBase64Url,
+  utf8,
+} from "@countersign/protocol";
+import type { FastifyInstance, InjectOptions } from "fastify";
+import { createManualClock, type ManualClock } from "../../../test-support/manual-clock.ts";
+import type { SoftAuthenticator } from "../../../test-support/soft-authenticator.ts";
+import { createTestApp, createTestConfig } from "../../../test-support/test-app.ts";
+import {
+  type AccountTestClient,
+  createAccountTestClient,
+  type SignedUp,
+} from "../../accounts/testing/account-test-client.ts";
+import { agentKeyId } from "../../agents/agent-key-id.ts";
+import { type AppServices, createAppServices } from "../../app-services.ts";
+import type { Config } from "../../config/config.ts";
+import type { Database } from "../../db/database.ts";
+import { createMemoryMailer, type MemoryMailer } from "../../mail/memory-mailer.ts";
+import type { ApprovalEvent } from "../../notify/approval-event.ts";
+
+/** A response, reduced to what tests assert on. */
+export interface Sent {
+  readonly status: number;
+  readonly code: string | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are inspected field by field
+  readonly body: any;
+  readonly headers: Record<string, unknown>;
+}
+
+/** An enrolled signed agent: its id and its key pair, held "on the agent's machine". */
+export interface TestAgent {
+  readonly id: string;
+  readonly keys: CryptoKeyPair;
+  readonly keyId: string;
+}
+
+/** A person with a passkey, signed in. */
+export interface TestPerson extends SignedUp {}
+
+/** What a decision call may change, to produce what an honest app would not send. */
+export interface DecideOptions {
+  readonly decision?: "approve" | "reject";
+  /** The typed number (approve); default: the right one. */
+  readonly number?: string;
+  /** Sign and send this hash instead of the one computed from what was rendered. */
+  readonly displayPayloadHash?: string;
+  readonly notRequested?: boolean;
+  /** Use this authenticator (default: the person's), with any of its credentials for the RP. */
+  readonly authenticator?: SoftAuthenticator;
+  /** Change the body after signing, to test what the server checks. */
+  readonly tamper?: (body: Record<string, unknown>) => void;
+}
+
+/** The approval tests' shared world: the real app on a test database, a person, agents. */
+export interface ApprovalTestKit {
+  readonly app: FastifyInstance;
+  readonly config: Config;
+  readonly clock: ManualClock;
+  readonly mailer: MemoryMailer;
+  readonly accounts: AccountTestClient;
+  readonly services: AppServices;
+  /** Every event published on the bus, in order. */
+  readonly events: ApprovalEvent[];
+  /** Signs up a new person (email code, passkey). */
+  newPerson(email?: string): Promise<TestPerson>;
+  /** Creates (with step-up) and enrols a signed agent for `person`. */
+  newAgent(person: TestPerson, body?: Record<string, unknown>): Promise<TestAgent>;
+  /** A signed agent request, as the agent would send it. */
+  agentCall(
+    agent: TestAgent,
+    method: "GET" | "POST" | "DELETE",
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Sent>;
+  /** `POST /v1/approvals` with a fresh Idempotency-Key unless one is given. */
+  ask(agent: TestAgent, body?: Record<string, unknown>, idempotencyKey?: string): Promise<Sent>;
+  /** A person-facing call with the session cookie and the app's Origin. */
+  personCall(person: TestPerson, method: "GET" | "POST" | "PATCH", url: string, body?: unknown): Promise<Sent>;
+  /**
+   * The app's decision: fetches the request and its nonce, hashes the rendered display payload,
+   * signs the decision challenge with the passkey and posts it. Returns the response and what was sent.
+   */
+  decide(
+    person: TestPerson,
+    approvalId: string,
+    options?: DecideOptions,
+  ): Promise<{ res: Sent; body: Record<string, unknown> }>;
+  send(request: InjectOptions): Promise<Sent>;
+}
+
+/** A default request body. */
+export const ASK = {
+  action_type: "deploy.production",
+  title: "Deploy api v2.3.1",
+  body: "Rolls out 3 services.",
+  context: { commit: "a1b2c3", services: 3 },
+};
+
+/** Builds the kit on `db`; call it in a `before`. */
+export async function createApprovalTestKit(
+  db: Database,
+  options: { env?: Record<string, string>; services?: Partial<AppServices> } = {},
+): Promise<ApprovalTestKit> {
+  const clock = createManualClock();
+  const config = createTestConfig({ COUNTERSIGN_AUTH_MIN_DURATION_MS: "0", ...options.env });
+  const mailer = createMemoryMailer();
+  const services = createAppServices({ config, db, clock }, { mailer, ...options.services });
+  const app = await createTestApp(db, { config, clock, services });
+  const events: ApprovalEvent[] = [];
+  await app.ready();
+  // Subscribing per user happens in newPerson; every event is also kept here.
+  const accounts = createAccountTestClient(app, { mailer, webauthn: config.webauthn, host: config.appHost });
+
+  const send = async (request: InjectOptions): Promise<Sent> => {
+    const res = await app.inject(request);
+    const body = res.body === "" ? {} : JSON.parse(res.body);
+    return { status: res.statusCode, code: body?.error?.code, body, headers: res.headers };
+  };
+
+  const agentCall: ApprovalTestKit["agentCall"] = async (agent, method, url, body, headers = {}) => {
+    const bytes = body === undefined ? undefined : utf8(JSON.stringify(body));
+    const q = url.indexOf("?");
+    const base: Record<string, string> = { ...(bytes ? { "content-type": "application/json" } : {}), ...headers };
+    const added = await signRequest(
+      {
+        method,
+        authority: config.apiHost,
+        path: q === -1 ? url : url.slice(0, q),
+        query: q === -1 ? "" : url.slice(q),
+        headers: base,
+        ...(bytes ? { body: bytes } : {}),
+      },
+      { keyId: agent.keyId, privateKey: agent.keys.privateKey },
+      { created: Math.floor(clock.now() / 1000), nonce: toBase64Url(randomBytes(16)) },
+    );
+    return send({
+      method,
+      url,
+      headers: { host: config.apiHost, ...base, ...added },
+      remoteAddress: "127.0.0.1",
+      ...(bytes ? { payload: Buffer.from(bytes) } : {}),
+    });
+  };
+
+  const personCall: ApprovalTestKit["personCall"] = async (person, method, url, body) => {
+    const res = await accounts.call(method, url, body, { cookie: person.cookie });
+    const parsed = res.body === "" ? {} : JSON.parse(res.body);
+    return { status: res.statusCode, code: parsed?.error?.code, body: parsed, headers: res.headers };
+  };
+
+  let people = 0;
+  const kit: ApprovalTestKit = {
+    app,
+    config,
+    clock,
+    mailer,
+    accounts,
+    services,
+    events,
+    send,
+    agentCall,
+    personCall,
+
+    async newPerson(email) {
+      people += 1;
+      const person = await accounts.signUp(email ?? `person${people}-${toBase64Url(randomBytes(4))}@example.com`);
+      services.events.subscribe({ userId: person.userId }, (event) => events.push(event));
+      return person;
+    },
+
+    async newAgent(person, body = {}) {
+      await accounts.stepUp(person.cookie, person.authenticator);
+      const created = await personCall(person, "POST", "/v1/agents", {
+        name: "Deploy bot",
+        allowed_actions: ["deploy.*", "db.migrate"],
+        ...body,
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const keys = await generateEd25519KeyPair();
+      const raw = await exportEd25519PublicKey(keys.publicKey);
+      const agent = { id: created.body.agent.id as string, keys, keyId: agentKeyId(raw) };
+      const enrolled = await agentCall(agent, "POST", "/v1/agents/enroll", {
+        code: created.body.credential.code,
+        public_key: toBase64Url(raw),
+      });
+      assert.equal(enrolled.status, 200, JSON.stringify(enrolled.body));
+      return agent;
+    },
+
+    ask: (agent, body = ASK, idempotencyKey) =>
+      agentCall(agent, "POST", "/v1/approvals", body, { "idempotency-key": idempotencyKey ?? crypto.randomUUID() }),
+
+    async decide(person, approvalId, opts = {}) {
+      const decision = opts.decision ?? "approve";
+      const shown = await personCall(person, "GET", `/v1/me/approvals/${approvalId}`);
+      assert.equal(shown.status, 200, JSON.stringify(shown.body));
+      const display = shown.body.approval.display_payload as DisplayPayload;
+      const nonce = shown.body.decision?.nonce as string;
+      assert.ok(nonce, "an open request comes with a decision nonce");
+      const hash = opts.displayPayloadHash ?? (await displayPayloadHash(display));
+      const challenge = toBase64Url(
+        await decisionChallenge({ requestId: approvalId, decision, displayPayloadHash: hash, nonce }),
+      );
+      const credential = (opts.authenticator ?? person.authenticator).authenticate({
+        challenge,
+        rpId: shown.body.decision.rp_id,
+        allowCredentials: opts.authenticator === undefined ? shown.body.decision.allow_credentials : [],
+        userVerification: "required",
+      });
+      const body: Record<string, unknown> = {
+        decision,
+        display_payload_hash: hash,
+        nonce,
+        credential,
+        ...(decision === "approve" ? { number: opts.number ?? (await numberOf(approvalId)) } : {}),
+        ...(opts.notRequested ? { not_requested: true } : {}),
+      };
+      opts.tamper?.(body);
+      const res = await personCall(person, "POST", `/v1/me/approvals/${approvalId}/decision`, body);
+      return { res, body };
+    },
+  };
+
+  // The number the agent shows: tests read it from what creation answered, kept per request.
+  const numbers = new Map<string, string>();
+  const ask = kit.ask;
+  kit.ask = async (agent, body, key) => {
+    const res = await ask(agent, body, key);
+    if (typeof res.body?.number_match === "string") numbers.set(res.body.id, res.body.number_match);
+    return res;
+  };
+  async function numberOf(approvalId: string): Promise<string> {
+    const number = numbers.get(approvalId);
+    assert.ok(number, "the test asked for this request through the kit");
+    return number;
+  }
+  return kit;
+}
