@@ -92,8 +92,9 @@ export async function beginIdempotentRequest(
 /**
  * Stores the response of every request that holds a key, before it is sent, so that a retry
  * arriving right after sees it. A server-side failure (5xx) releases the key instead, so the
- * agent may retry the same request; 4xx answers are stored like successes, since repeating the
- * request would get the same answer.
+ * agent may retry the same request; so does 429 (cool-down, throttle), whose whole point is
+ * "retry this later", which a stored answer would forbid forever. Other 4xx answers are stored
+ * like successes, since repeating the request would get the same answer.
  */
 export function registerIdempotencyCompletion(app: FastifyInstance, deps: { db: Queryable }): void {
   app.addHook("onSend", async (request, reply, payload) => {
@@ -102,7 +103,7 @@ export function registerIdempotencyCompletion(app: FastifyInstance, deps: { db: 
     held.settled = true;
     const ref = { agentId: held.agentId, key: held.key };
     try {
-      if (reply.statusCode >= 500 || typeof payload !== "string") {
+      if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== "string") {
         await releaseIdempotencyKey(deps.db, ref);
       } else {
         const contentType = String(reply.getHeader("content-type") ?? "application/json; charset=utf-8");
