@@ -23,6 +23,8 @@ export interface LoadResult {
   readonly completed: number;
   readonly statuses: Record<string, number>;
   readonly exhausted: boolean;
+  /** Response times of the measured requests (send to full response), in milliseconds. */
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
 const HEADER_END = Buffer.from("\r\n\r\n");
@@ -34,17 +36,20 @@ async function run(options: LoadOptions): Promise<LoadResult> {
   let stopping = false;
   let completed = 0;
   const statuses: Record<string, number> = {};
+  const latencies: number[] = [];
 
   const startSocket = () =>
     new Promise<void>((resolve, reject) => {
       const socket: Socket = connect(options.port, "127.0.0.1");
       socket.setNoDelay(true);
       let buffer: Buffer = Buffer.alloc(0);
+      let sentAt = 0;
       const send = () => {
         if (stopping || next >= requests.length) {
           socket.end();
           return;
         }
+        sentAt = performance.now();
         socket.write(requests[next++] as Buffer);
       };
       socket.on("connect", send);
@@ -60,6 +65,7 @@ async function run(options: LoadOptions): Promise<LoadResult> {
           const status = head.slice(9, 12);
           buffer = buffer.subarray(total);
           if (measuring) {
+            latencies.push(performance.now() - sentAt);
             completed++;
             statuses[status] = (statuses[status] ?? 0) + 1;
           }
@@ -84,7 +90,14 @@ async function run(options: LoadOptions): Promise<LoadResult> {
     completed,
     statuses,
     exhausted: next >= requests.length,
+    latencyMs: percentiles(latencies),
   };
+}
+
+function percentiles(values: number[]): LoadResult["latencyMs"] {
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? 0 };
 }
 
 if (parentPort !== null) {
