@@ -8,7 +8,7 @@ import type { Database } from "../db/database.ts";
 import { openPgDatabase } from "../db/pg-database.ts";
 import type { ApprovalEvent } from "./approval-event.ts";
 import { APPROVAL_EVENTS_CHANNEL, createPostgresEventBus, MAX_NOTIFY_PAYLOAD_BYTES } from "./postgres-event-bus.ts";
-import { collectEvents, sampleApprovalEvent, testId, within } from "./test-support/event-fixtures.ts";
+import { collectEvents, deferred, sampleApprovalEvent, testId, within } from "./test-support/event-fixtures.ts";
 
 const CHILD = fileURLToPath(new URL("./test-support/publish-in-child.ts", import.meta.url));
 
@@ -116,16 +116,81 @@ describeEachDatabase("createPostgresEventBus", (ctx) => {
       events,
     );
     assert.ok(Math.max(...sizes) <= MAX_NOTIFY_PAYLOAD_BYTES, `payload sizes ${sizes.join(", ")}`);
-    // Fewer NOTIFYs than events, and the payloads are packed: at most one partly filled payload
-    // per tick-batcher batch (256 events) beyond what the bytes need.
+    // Fewer NOTIFYs than events, and packed: each payload is full but for less than one event.
     const eventBytes = events.map((event) => Buffer.byteLength(JSON.stringify(event)));
     const totalBytes = eventBytes.reduce((sum, size) => sum + size + 1, 0);
-    const needed = Math.ceil(totalBytes / MAX_NOTIFY_PAYLOAD_BYTES);
-    assert.ok(needed >= 2, "the batch is large enough to need splitting");
+    const atLeast = Math.ceil(totalBytes / MAX_NOTIFY_PAYLOAD_BYTES);
+    const atMost = Math.ceil(totalBytes / (MAX_NOTIFY_PAYLOAD_BYTES - Math.max(...eventBytes) - 1));
+    assert.ok(atLeast >= 2, "the batch is large enough to need splitting");
     assert.ok(
-      publisher.notifiesSent >= needed && publisher.notifiesSent <= needed + 2,
+      publisher.notifiesSent >= atLeast && publisher.notifiesSent <= atMost,
       `${publisher.notifiesSent} NOTIFYs for ${totalBytes} bytes`,
     );
+  });
+
+  it("sends everything published while a NOTIFY is in flight in the next one, in order", async (t) => {
+    // A database whose first NOTIFY is held until the test lets it go.
+    const firstNotify = deferred();
+    let notifies = 0;
+    const slow: Database = {
+      kind: ctx.db.kind,
+      async query<R extends object>(sql: string, params?: readonly unknown[]) {
+        if (notifies++ === 0) await firstNotify.promise;
+        return ctx.db.query<R>(sql, params);
+      },
+      exec: (sql) => ctx.db.exec(sql),
+      transaction: (fn) => ctx.db.transaction(fn),
+      listen: (channel, onPayload) => ctx.db.listen(channel, onPayload),
+      close: async () => {},
+    };
+    const publisher = createPostgresEventBus({ db: slow });
+    const subscriber = createPostgresEventBus({ db: ctx.db });
+    t.after(() => Promise.all([publisher.close(), subscriber.close()]));
+    await subscriber.start();
+    const raw = await recordPayloads(t, ctx.db);
+    const user = collectEvents(subscriber, { userId: testId("usr", 6) });
+
+    const events = Array.from({ length: 21 }, (_, n) => sampleApprovalEvent(n, { userId: testId("usr", 6) }));
+    const published = [publisher.publish(events[0] as ApprovalEvent)];
+    // Twenty more, each in a turn of its own, while the first NOTIFY waits.
+    for (const event of events.slice(1)) {
+      await new Promise((resolve) => setImmediate(resolve));
+      published.push(publisher.publish(event));
+    }
+    assert.equal(publisher.notifiesSent, 0);
+    firstNotify.resolve();
+    await Promise.all(published);
+    assert.deepEqual(await user.waitFor(events.length), events);
+    assert.equal(publisher.notifiesSent, 2);
+    assert.deepEqual(
+      raw.payloads.map((payload) => (JSON.parse(payload) as ApprovalEvent[]).length),
+      [1, 20],
+    );
+  });
+
+  it("rejects the publishes of a NOTIFY that failed, and still sends the ones after it", async (t) => {
+    let failNext = true;
+    const flaky: Database = {
+      ...ctx.db,
+      kind: ctx.db.kind,
+      async query<R extends object>(sql: string, params?: readonly unknown[]) {
+        if (failNext) {
+          failNext = false;
+          throw new Error("connection lost");
+        }
+        return ctx.db.query<R>(sql, params);
+      },
+    };
+    const publisher = createPostgresEventBus({ db: flaky });
+    t.after(() => publisher.close());
+    const first = publisher.publish(sampleApprovalEvent(1));
+    await assert.rejects(first, (error: Error) => {
+      assert.match(error.message, /could not send approval events over NOTIFY/);
+      assert.equal((error.cause as Error).message, "connection lost");
+      return true;
+    });
+    await publisher.publish(sampleApprovalEvent(2));
+    assert.equal(publisher.notifiesSent, 1);
   });
 
   it("reports and drops a malformed notification, and delivers the valid events beside a malformed one", async (t) => {
@@ -166,6 +231,17 @@ describeEachDatabase("createPostgresEventBus", (ctx) => {
     await bus.publish(event);
     await raw.heard(1);
     assert.deepEqual(user.events, [event]);
+  });
+
+  it("leaves the pooled session's synchronous_commit as it was", async (t) => {
+    const db = ctx.kind === "postgres" ? await openPgDatabase({ databaseUrl: ctx.url as string, poolSize: 1 }) : ctx.db;
+    if (db !== ctx.db) t.after(() => db.close());
+    const bus = createPostgresEventBus({ db });
+    t.after(() => bus.close());
+    await bus.publish(sampleApprovalEvent(1));
+    assert.equal(bus.notifiesSent, 1);
+    const { rows } = await db.query<{ synchronous_commit: string }>("SHOW synchronous_commit");
+    assert.equal(rows[0]?.synchronous_commit, "on");
   });
 
   it("refuses a malformed event before sending anything", async (t) => {

@@ -8,8 +8,8 @@ import Fastify, { type FastifyRequest } from "fastify";
 import { createTestApp } from "../../test-support/test-app.ts";
 import { createTestDatabase } from "../../test-support/test-database.ts";
 import { openSseStream, registerSseShutdown, type SseStreamOptions } from "./sse-stream.ts";
-import { within } from "./test-support/event-fixtures.ts";
-import { connectSse, deferred, startSseTestServer } from "./test-support/sse-test-server.ts";
+import { deferred, within } from "./test-support/event-fixtures.ts";
+import { connectSse, startSseTestServer } from "./test-support/sse-test-server.ts";
 
 const EVENT_SOURCE_READER = fileURLToPath(new URL("./test-support/read-with-event-source.ts", import.meta.url));
 

@@ -19,6 +19,15 @@ export function sampleApprovalEvent(n: number, overrides: Partial<ApprovalEvent>
   };
 }
 
+/** A promise with its resolve function, for holding a request, a hook or a query back. */
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
 /** Resolves with the first value `subscribe` hands over, or rejects after `ms`. */
 export function within<T>(ms: number, what: string, subscribe: (resolve: (value: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {

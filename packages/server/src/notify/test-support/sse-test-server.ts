@@ -5,15 +5,6 @@ import { registerSecurityHeaders } from "../../http/security-headers.ts";
 import { openSseStream, registerSseShutdown, type SseStream, type SseStreamOptions } from "../sse-stream.ts";
 import { within } from "./event-fixtures.ts";
 
-/** A promise with its resolve function, for holding a request or a hook back. */
-export function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = (): void => {};
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
-
 /** A stream the test server opened, with the request it answers. */
 export interface OpenedStream {
   readonly stream: SseStream;
