@@ -28,7 +28,10 @@ export interface EventBusOptions {
  * (and once when it subscribes) instead of trusting the event's fields as the current state.
  */
 export interface EventBus {
-  /** Starts listening (PostgreSQL: LISTEN). Idempotent. Subscribers receive nothing before it. */
+  /**
+   * Starts listening (PostgreSQL: LISTEN). Idempotent. Call it at start-up: until it has
+   * resolved, a PostgreSQL bus delivers nothing, not even the events its own process publishes.
+   */
   start(): Promise<void>;
   /**
    * Publishes an event that has been committed. Call after the transaction commits: a
