@@ -88,7 +88,7 @@ export function registerAgentApprovalRoutes(
     async (request) => {
       const agentId = agentOf(request).agent.id;
       const id = request.params.approval_id;
-      const wait = request.query.wait ?? 0;
+      const wait = Number(request.query.wait ?? "0");
       if (wait === 0) return view(await approvals.pollForAgent(agentId, id));
 
       // Long-poll: subscribe first, then read, so a decision between the two is not missed.

@@ -71,10 +71,18 @@ export const AgentApprovalSchema = Type.Object({
   receipt: Type.Union([Type.String(), Type.Null()], { description: "Compact JWS, once approved (DESIGN §4.7)." }),
 });
 
+/**
+ * `?wait=N`. Query strings reach validation as text and the app's validator does not coerce
+ * types (http/build-app.ts, `coerceTypes: false`), so an integer schema here refused every
+ * `?wait=5`: numbers in query strings are decimal patterns, converted by the route.
+ */
 export const PollQuerySchema = Type.Object(
   {
     wait: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 30, description: "Long-poll up to N seconds for a decision." }),
+      Type.String({
+        pattern: "^(?:[0-9]|[12][0-9]|30)$",
+        description: "Long-poll up to N (0–30) seconds for a decision.",
+      }),
     ),
   },
   { additionalProperties: false },
@@ -118,7 +126,8 @@ export const PersonListQuerySchema = Type.Object(
     ),
     status: Type.Optional(Status),
     agent_id: Type.Optional(Type.String({ pattern: "^agt_[A-Za-z0-9_-]{22}$" })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
+    // Text, like PollQuerySchema's `wait`: query strings are not coerced to integers.
+    limit: Type.Optional(Type.String({ pattern: "^(?:[1-9][0-9]?|100)$", description: "1–100; default 25." })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
   { additionalProperties: false },

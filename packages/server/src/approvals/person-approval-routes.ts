@@ -47,7 +47,7 @@ export function registerPersonApprovalRoutes(
     async (request) => {
       const { userId } = currentSession(request);
       const query = request.query;
-      const limit = query.limit ?? 25;
+      const limit = Number(query.limit ?? "25");
       const { items, rows } = await approvals.listForPerson(userId, {
         state: query.state ?? "all",
         limit,
