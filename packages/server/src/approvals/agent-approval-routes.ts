@@ -92,19 +92,35 @@ export function registerAgentApprovalRoutes(
       if (wait === 0) return view(await approvals.pollForAgent(agentId, id));
 
       // Long-poll: subscribe first, then read, so a decision between the two is not missed.
+      // waitForChange subscribes only when called, after a read; a decision announced while a
+      // read was in flight would then be missed and the poll held for its whole wait. This
+      // subscription, taken before the first read, marks such a decision so the loop re-reads
+      // at once instead of waiting.
       const abort = new AbortController();
       request.raw.once("close", () => abort.abort());
-      let row = await approvals.getForAgent(agentId, id);
-      const deadline = clock.now() + wait * 1000;
-      while (!isTerminal(row.status) && clock.now() < deadline && !abort.signal.aborted) {
-        const untilExpiry = row.expires_at.getTime() - clock.now() + 50;
-        await waitForChange(events, { approvalId: id }, Math.min(deadline - clock.now(), untilExpiry), {
-          signal: abort.signal,
-          settles: (status) => status !== "pending" && status !== "delivered",
-        });
-        row = await approvals.getForAgent(agentId, id);
+      let settledMeanwhile = false;
+      const unsubscribe = events.subscribe({ approvalId: id }, (event) => {
+        if (isTerminal(event.status)) settledMeanwhile = true;
+      });
+      try {
+        let row = await approvals.getForAgent(agentId, id);
+        const deadline = clock.now() + wait * 1000;
+        while (!isTerminal(row.status) && clock.now() < deadline && !abort.signal.aborted) {
+          const untilExpiry = row.expires_at.getTime() - clock.now() + 50;
+          if (!settledMeanwhile) {
+            await waitForChange(events, { approvalId: id }, Math.min(deadline - clock.now(), untilExpiry), {
+              signal: abort.signal,
+              settles: (status) => status !== "pending" && status !== "delivered",
+            });
+          }
+          // Cleared before the read, so an event during the read is not lost either.
+          settledMeanwhile = false;
+          row = await approvals.getForAgent(agentId, id);
+        }
+        return view(row);
+      } finally {
+        unsubscribe();
       }
-      return view(row);
     },
   );
 
