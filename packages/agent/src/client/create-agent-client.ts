@@ -1,0 +1,274 @@
+import {
+  CountersignError,
+  type Ed25519PrivateJwk,
+  importEd25519PrivateJwk,
+  isCountersignError,
+} from "@countersign/protocol";
+import type { AgentKeyFile } from "../key-file/agent-key-file.ts";
+import { agentKeyId } from "./agent-key-id.ts";
+import { approvalEvents, type EventsOptions } from "./approval-events.ts";
+import { type ApprovalInput, approvalRequestBody } from "./approval-input.ts";
+import type { ApprovalOutcome } from "./approval-outcome.ts";
+import { type ApprovalState, parseApprovalState } from "./approval-state.ts";
+import { parseServerUrl } from "./parse-server-url.ts";
+import { createSignedTransport } from "./signed-transport.ts";
+import { type WaitOptions, waitForOutcome } from "./wait-for-outcome.ts";
+
+/** Options of {@link createAgentClient}. Give `keyFile`, or `privateKey`. */
+export interface AgentClientOptions {
+  /** The API origin, e.g. `https://api.countersign.example`; read from the key file when left out. */
+  readonly server?: string | URL;
+  /** A key file written by `countersign-agent enroll` (Node only). */
+  readonly keyFile?: string;
+  /** The agent's Ed25519 private key: a JWK, or a CryptoKey together with `keyId`. */
+  readonly privateKey?: Ed25519PrivateJwk | CryptoKey;
+  /** The key id; computed from a JWK, required with a CryptoKey. */
+  readonly keyId?: string;
+  /** `agt_…`; read from the key file when left out. Only used as the receipts' audience. */
+  readonly agentId?: string;
+  /** The `fetch` to use (a proxy-aware one, or a test double); the global one by default. */
+  readonly fetch?: typeof fetch;
+  /** The current time in milliseconds, for signatures' `created`; `Date.now` by default. */
+  readonly now?: () => number;
+  /** How long one HTTP attempt may take; 30 s by default. Long-polls get their wait on top. */
+  readonly requestTimeoutMs?: number;
+  /** How many times a request that failed on the network (or got 502/503/504) is retried; 3 by default. */
+  readonly retries?: number;
+  /** How long after a request's expiry `wait` still asks for its final state; 30 s by default. */
+  readonly expiryGraceMs?: number;
+}
+
+/** The authenticated agent, from `GET /v1/agent/whoami`. */
+export interface AgentIdentity {
+  readonly agentId: string;
+  readonly name: string;
+  readonly authMode: "signed" | "bearer_only";
+  readonly verified: boolean;
+  /** Exact action types and `prefix.*` patterns. */
+  readonly allowedActions: readonly string[];
+  readonly defaultTtlSeconds: number | null;
+  readonly credentialsVersion: number;
+  readonly keyId: string | null;
+}
+
+/** A request the person has been asked to approve; from {@link AgentClient.requestApproval}. */
+export interface PendingApproval {
+  readonly id: string;
+  /** The 6-digit number to show the person, who types it on their phone. Show it straight away. */
+  readonly numberMatch: string | null;
+  readonly displayPayloadHash: string;
+  readonly expiresAt: Date;
+  /** False when an open request for the same action type was returned instead (in-flight suppression). */
+  readonly created: boolean;
+  /** The state as created. */
+  readonly approval: ApprovalState;
+  /** Resolves once the request ends; never hangs (see {@link AgentClient.wait}). */
+  wait(options?: WaitOptions): Promise<ApprovalOutcome>;
+  /** Cancels the request; returns its final state. */
+  cancel(options?: { signal?: AbortSignal }): Promise<ApprovalState>;
+  /** The request's SSE stream (see {@link AgentClient.events}). */
+  events(options?: EventsOptions): AsyncGenerator<ApprovalState, void, undefined>;
+}
+
+/** Options of {@link AgentClient.requestApproval}. */
+export interface RequestApprovalOptions {
+  /** Sent as `Idempotency-Key`; a fresh UUID by default. Reuse it to retry the same request yourself. */
+  readonly idempotencyKey?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** A client for the agent API; from {@link createAgentClient}. */
+export interface AgentClient {
+  /** The API origin requests go to. */
+  readonly server: URL;
+  readonly keyId: string;
+  /** `agt_…` when known (from the options or the key file). */
+  readonly agentId: string | undefined;
+  /** The agent as the server sees it; a cheap check that the credentials work. */
+  whoami(options?: { signal?: AbortSignal }): Promise<AgentIdentity>;
+  /** Asks the person to approve an action: `POST /v1/approvals`. Show `numberMatch` to them at once. */
+  requestApproval(input: ApprovalInput, options?: RequestApprovalOptions): Promise<PendingApproval>;
+  /** The request's current state; `wait` (1–30 s) long-polls for a decision first. */
+  get(id: string, options?: { wait?: number; signal?: AbortSignal }): Promise<ApprovalState>;
+  /** Cancels an open request and returns its final state (whatever ended it, if it already had). */
+  cancel(id: string, options?: { signal?: AbortSignal }): Promise<ApprovalState>;
+  /** Follows a request over SSE: its state now and on each change, until it ends. */
+  events(id: string, options?: EventsOptions): AsyncGenerator<ApprovalState, void, undefined>;
+  /**
+   * Waits until the request ends and resolves with how: `approved` (with the receipt),
+   * `rejected`, `expired` or `canceled`. It never hangs: it gives up with `service_unavailable`
+   * if the server has not given a final state by the request's expiry plus `expiryGraceMs`, and
+   * rejects with the signal's reason when `signal` aborts (the request stays open).
+   */
+  wait(request: string | ApprovalState, options?: WaitOptions): Promise<ApprovalOutcome>;
+}
+
+/**
+ * Creates a client for the Countersign agent API. Every request is signed with the agent's
+ * Ed25519 key under the RFC 9421 profile (DESIGN §4.1); requests that fail on the network are
+ * retried with the same Idempotency-Key and body, so they never run twice. Every error is a
+ * `CountersignError` whose `code` is one of the shared codes.
+ *
+ * The signing runs on WebCrypto Ed25519, in Node ≥ 22, Deno, Bun, Workers and browsers;
+ * `keyFile` needs Node.
+ *
+ * @throws CountersignError `validation_failed` for bad options, `unknown_agent` for a missing key file.
+ *
+ * @example
+ * ```ts
+ * import { createAgentClient } from "@countersign/agent";
+ *
+ * const client = await createAgentClient({ keyFile: "agent-key.json" });
+ * const approval = await client.requestApproval({ actionType: "deploy.production", title: "Deploy api v2.3.1" });
+ * console.log(`Approve on your phone and type ${approval.numberMatch}`);
+ * const outcome = await approval.wait();
+ * if (outcome.status === "approved") await deploy({ receipt: outcome.receipt });
+ * ```
+ */
+export async function createAgentClient(options: AgentClientOptions): Promise<AgentClient> {
+  let file: AgentKeyFile | undefined;
+  if (options.keyFile !== undefined) {
+    const { readKeyFile } = await import("../key-file/read-key-file.ts");
+    file = await readKeyFile(options.keyFile);
+  }
+  const keySource = options.privateKey ?? file;
+  if (keySource === undefined) throw invalidOption("give keyFile or privateKey");
+  let privateKey: CryptoKey;
+  let keyId: string;
+  if (isCryptoKey(keySource)) {
+    if (options.keyId === undefined) throw invalidOption("keyId is required with a CryptoKey");
+    privateKey = keySource;
+    keyId = options.keyId;
+  } else {
+    try {
+      privateKey = await importEd25519PrivateJwk(keySource);
+      keyId = agentKeyId(keySource.x);
+    } catch (error) {
+      throw invalidOption("privateKey is not an Ed25519 private JWK", error);
+    }
+    if (options.keyId !== undefined && options.keyId !== keyId)
+      throw invalidOption("keyId is not the key's thumbprint");
+  }
+  const serverOption = options.server ?? file?.server;
+  if (serverOption === undefined) throw invalidOption("server is required (the key file does not name one)");
+  const server = parseServerUrl(serverOption);
+  const agentId = options.agentId ?? file?.agent_id;
+  const retries = options.retries ?? 3;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const graceMs = options.expiryGraceMs ?? 30_000;
+  if (!Number.isInteger(retries) || retries < 0) throw invalidOption("retries must be a non-negative integer");
+  if (!(requestTimeoutMs > 0)) throw invalidOption("requestTimeoutMs must be positive");
+  if (!(graceMs >= 0)) throw invalidOption("expiryGraceMs must be non-negative");
+
+  const transport = createSignedTransport({
+    server,
+    signer: { keyId, privateKey },
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    now: options.now ?? Date.now,
+    requestTimeoutMs,
+    retries,
+  });
+  const path = (id: string): string => {
+    if (typeof id !== "string" || !/^apr_[A-Za-z0-9_-]{22}$/.test(id)) {
+      throw new CountersignError("validation_failed", { message: "An approval id looks like apr_ and 22 characters." });
+    }
+    return `/v1/approvals/${id}`;
+  };
+
+  const client: AgentClient = {
+    server,
+    keyId,
+    agentId,
+
+    async whoami(call = {}) {
+      const { body } = await transport.json("GET", "/v1/agent/whoami", { signal: call.signal });
+      return parseIdentity(body);
+    },
+
+    async requestApproval(input, call = {}) {
+      const json = approvalRequestBody(input);
+      const idempotencyKey = call.idempotencyKey ?? globalThis.crypto.randomUUID();
+      const { status, body } = await transport.json("POST", "/v1/approvals", {
+        json,
+        idempotencyKey,
+        signal: call.signal,
+      });
+      const approval = parseApprovalState(body);
+      return {
+        id: approval.id,
+        numberMatch: approval.numberMatch,
+        displayPayloadHash: approval.displayPayloadHash,
+        expiresAt: approval.expiresAt,
+        created: status === 201,
+        approval,
+        wait: (waitOptions) => client.wait(approval, waitOptions),
+        cancel: (cancelOptions) => client.cancel(approval.id, cancelOptions),
+        events: (eventsOptions) => client.events(approval.id, eventsOptions),
+      };
+    },
+
+    async get(id, call = {}) {
+      const wait = call.wait ?? 0;
+      if (!Number.isInteger(wait) || wait < 0 || wait > 30) throw invalidOption("wait must be an integer from 0 to 30");
+      const { body } = await transport.json("GET", path(id), {
+        query: wait > 0 ? `?wait=${wait}` : "",
+        signal: call.signal,
+        timeoutMs: requestTimeoutMs + wait * 1000,
+      });
+      return parseApprovalState(body);
+    },
+
+    async cancel(id, call = {}) {
+      try {
+        const { body } = await transport.json("DELETE", path(id), { signal: call.signal });
+        return parseApprovalState(body);
+      } catch (error) {
+        // Already ended — by a decision, an expiry, or this very call whose answer was lost.
+        if (isCountersignError(error, "approval_not_pending") || isCountersignError(error, "approval_expired")) {
+          return client.get(id, { ...(call.signal ? { signal: call.signal } : {}) });
+        }
+        throw error;
+      }
+    },
+
+    events(id, eventsOptions = {}) {
+      path(id);
+      return approvalEvents(transport, id, { ...eventsOptions, retries });
+    },
+
+    async wait(request, waitOptions = {}) {
+      const state = typeof request === "string" ? await client.get(request, pick(waitOptions)) : request;
+      return waitForOutcome(transport, state, { graceMs }, waitOptions);
+    },
+  };
+  return Object.freeze(client);
+}
+
+function pick(options: WaitOptions): { signal?: AbortSignal } {
+  return options.signal ? { signal: options.signal } : {};
+}
+
+function isCryptoKey(value: unknown): value is CryptoKey {
+  return typeof CryptoKey !== "undefined" && value instanceof CryptoKey;
+}
+
+function invalidOption(message: string, cause?: unknown): CountersignError {
+  return new CountersignError("validation_failed", { message: `createAgentClient: ${message}.`, cause });
+}
+
+function parseIdentity(body: unknown): AgentIdentity {
+  const view = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  if (typeof view.agent_id !== "string" || typeof view.name !== "string" || !Array.isArray(view.allowed_actions)) {
+    throw new CountersignError("internal_error", { message: "The server's answer is not an agent.", cause: body });
+  }
+  return Object.freeze({
+    agentId: view.agent_id,
+    name: view.name,
+    authMode: view.auth_mode === "bearer_only" ? "bearer_only" : "signed",
+    verified: view.verified === true,
+    allowedActions: Object.freeze(view.allowed_actions.filter((a): a is string => typeof a === "string")),
+    defaultTtlSeconds: typeof view.default_ttl_seconds === "number" ? view.default_ttl_seconds : null,
+    credentialsVersion: typeof view.credentials_version === "number" ? view.credentials_version : 0,
+    keyId: typeof view.key_id === "string" ? view.key_id : null,
+  });
+}
