@@ -142,9 +142,13 @@ export function registerAgentApprovalRoutes(
       const agentId = agentOf(request).agent.id;
       const id = (request.params as { approval_id: string }).approval_id;
       let changed = true;
+      // An event since the last read began: re-read before waiting. `changed` alone lost it — an
+      // event during a read found no one to wake, and the read's outcome overwrote the flag, so
+      // a decision announced meanwhile waited for the expiry timer instead of being streamed.
+      let stale = false;
       let wake: (() => void) | undefined;
       const unsubscribe = events.subscribe({ approvalId: id }, () => {
-        changed = true;
+        stale = true;
         wake?.();
       });
       let row: ApprovalRow;
@@ -167,14 +171,17 @@ export function registerAgentApprovalRoutes(
             stream.send("approval", view(row), `${row.id}:${row.status}`);
             if (isTerminal(row.status)) break;
           }
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            // Wake at expiry too: nobody publishes an expiry the sweeper has not reached yet.
-            const timer = setTimeout(resolve, Math.max(0, row.expires_at.getTime() - clock.now() + 50));
-            void stream.closed.then(() => clearTimeout(timer));
-          });
+          if (!stale) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              // Wake at expiry too: nobody publishes an expiry the sweeper has not reached yet.
+              const timer = setTimeout(resolve, Math.max(0, row.expires_at.getTime() - clock.now() + 50));
+              void stream.closed.then(() => clearTimeout(timer));
+            });
+          }
           wake = undefined;
           if (!open) break;
+          stale = false;
           const before = row.status;
           row = await approvals.getForAgent(agentId, id);
           changed = row.status !== before;
