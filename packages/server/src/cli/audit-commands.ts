@@ -1,3 +1,4 @@
+import { auditReconcileCommand } from "../reconcile/audit-reconcile-command.ts";
 import { auditCheckpointCommand } from "./audit-checkpoint-command.ts";
 import { auditProveCommand } from "./audit-prove-command.ts";
 import { auditPurgeCommand } from "./audit-purge-command.ts";
@@ -11,5 +12,6 @@ export const AUDIT_COMMANDS: readonly CliCommand[] = [
   auditCheckpointCommand,
   auditProveCommand,
   auditVerifyProofCommand,
+  auditReconcileCommand,
   auditPurgeCommand,
 ];
