@@ -81,6 +81,17 @@ export interface ApprovalTestKit {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<Sent>;
+  /**
+   * The headers an agent sends, signed for `config.apiHost` (Host included): for requests over
+   * a real connection (SSE), where `agentCall`'s in-process injection does not apply.
+   */
+  signedHeaders(
+    agent: TestAgent,
+    method: "GET" | "POST" | "DELETE",
+    url: string,
+    body?: Uint8Array,
+    headers?: Record<string, string>,
+  ): Promise<Record<string, string>>;
   /** `POST /v1/approvals` with a fresh Idempotency-Key unless one is given. */
   ask(agent: TestAgent, body?: Record<string, unknown>, idempotencyKey?: string): Promise<Sent>;
   /** A person-facing call with the session cookie and the app's Origin. */
@@ -126,8 +137,7 @@ export async function createApprovalTestKit(
     return { status: res.statusCode, code: body?.error?.code, body, headers: res.headers };
   };
 
-  const agentCall: ApprovalTestKit["agentCall"] = async (agent, method, url, body, headers = {}) => {
-    const bytes = body === undefined ? undefined : utf8(JSON.stringify(body));
+  const signedHeaders: ApprovalTestKit["signedHeaders"] = async (agent, method, url, bytes, headers = {}) => {
     const q = url.indexOf("?");
     const base: Record<string, string> = { ...(bytes ? { "content-type": "application/json" } : {}), ...headers };
     const added = await signRequest(
@@ -142,10 +152,15 @@ export async function createApprovalTestKit(
       { keyId: agent.keyId, privateKey: agent.keys.privateKey },
       { created: Math.floor(clock.now() / 1000), nonce: toBase64Url(randomBytes(16)) },
     );
+    return { host: config.apiHost, ...base, ...added };
+  };
+
+  const agentCall: ApprovalTestKit["agentCall"] = async (agent, method, url, body, headers = {}) => {
+    const bytes = body === undefined ? undefined : utf8(JSON.stringify(body));
     return send({
       method,
       url,
-      headers: { host: config.apiHost, ...base, ...added },
+      headers: await signedHeaders(agent, method, url, bytes, headers),
       remoteAddress: "127.0.0.1",
       ...(bytes ? { payload: Buffer.from(bytes) } : {}),
     });
@@ -167,6 +182,7 @@ export async function createApprovalTestKit(
     services,
     events,
     send,
+    signedHeaders,
     agentCall,
     personCall,
 
