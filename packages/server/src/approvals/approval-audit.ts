@@ -1,4 +1,4 @@
-import type { AuditActor, JsonValue } from "../audit/audit-event.ts";
+import type { AuditActor, AuditEvent, JsonValue } from "../audit/audit-event.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
 import type { Queryable } from "../db/database.ts";
 import type { ApprovalRow } from "./approval-row.ts";
@@ -19,20 +19,24 @@ export type ApprovalAuditType =
  * type, the auth mode and the display hash; addresses, user agents, what was asked and the
  * decision evidence go in `context`, sealed with the owner's data key (T-5).
  */
-export async function auditApproval(
-  audit: AuditLog,
-  tx: Queryable,
-  event: {
-    type: ApprovalAuditType;
-    row: ApprovalRow;
-    actor: AuditActor;
-    requestId: string | null;
-    details?: Record<string, JsonValue>;
-    context?: Record<string, JsonValue>;
-  },
-): Promise<void> {
+export async function auditApproval(audit: AuditLog, tx: Queryable, event: ApprovalAuditInput): Promise<void> {
+  await audit.append(tx, approvalAuditEvent(event));
+}
+
+/** What an approval audit event is made of. */
+export interface ApprovalAuditInput {
+  readonly type: ApprovalAuditType;
+  readonly row: ApprovalRow;
+  readonly actor: AuditActor;
+  readonly requestId: string | null;
+  readonly details?: Record<string, JsonValue>;
+  readonly context?: Record<string, JsonValue>;
+}
+
+/** The audit event of {@link auditApproval}, for work that appends in a group (grouped-audit-transactions.ts). */
+export function approvalAuditEvent(event: ApprovalAuditInput): AuditEvent {
   const { row } = event;
-  await audit.append(tx, {
+  return {
     type: event.type,
     actor: event.actor,
     subject: { type: "approval", id: row.id },
@@ -48,5 +52,5 @@ export async function auditApproval(
       ...event.details,
     },
     ...(event.context === undefined ? {} : { context: event.context }),
-  });
+  };
 }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { AccountServices } from "../accounts/account-services.ts";
 import type { PersonContext } from "../agents/agent-lifecycle.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
+import type { GroupedAuditTransactions } from "../audit/grouped-audit-transactions.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config/config.ts";
 import type { UserDataKeys } from "../crypto/user-data-keys.ts";
@@ -18,6 +19,8 @@ export interface ApprovalDeps {
   readonly clock: Clock;
   readonly config: Pick<Config, "approvals" | "webauthn" | "publicUrl" | "webhooks">;
   readonly audit: AuditLog;
+  /** Group commit for audited writes that come in bursts: creations and decisions. */
+  readonly grouped: GroupedAuditTransactions;
   readonly dataKeys: UserDataKeys;
   readonly nonces: DecisionNonces;
   readonly receipts: ReceiptSigner;

@@ -9,7 +9,7 @@ import {
 } from "@countersign/protocol";
 import type { AuthenticatedAgent } from "../agent-auth/agent-request.ts";
 import type { JsonValue } from "../audit/audit-event.ts";
-import { auditApproval } from "./approval-audit.ts";
+import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import type { ApprovalRow } from "./approval-row.ts";
 import { openApproval, sealApproval } from "./approval-seal.ts";
@@ -111,40 +111,45 @@ export async function createApproval(
   // T-1: uniform over 000000–999999 (crypto.randomInt rejects modulo bias), zero-padded.
   const number = String(randomInt(0, 1_000_000)).padStart(6, "0");
 
-  const row = await db.transaction(async (tx) => {
-    const inserted = await insertApproval(tx, {
-      id,
-      userId: agent.userId,
-      agentId: agent.id,
-      agentCredentialsVersion: agent.credentialsVersion,
-      authMode: agent.authMode,
-      actionType: input.action_type,
-      sealed: await sealApproval(deps.dataKeys, tx, agent.userId, id, { display, number }),
-      displayPayloadHash: hash,
-      ttlSeconds,
-      callbackUrl: input.callbackUrl,
-      createdAt: now,
-      expiresAt,
-    });
-    if (inserted === null) return null;
-    const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-    const counts = await countCreation(tx, { agent: `agent:${agent.id}`, user: `user:${agent.userId}` }, windowStart);
-    if (counts.agent > config.approvals.perAgentPerMinute || counts.user > config.approvals.perUserPerMinute) {
-      throw new CountersignError("throttled", {
-        retryAfter: Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)),
+  // Grouped with concurrent creations into one transaction under load (group commit), so the
+  // audit chain's lock is taken once per batch rather than once per request.
+  const row = await deps.grouped.run(
+    async (tx) => {
+      const inserted = await insertApproval(tx, {
+        id,
+        userId: agent.userId,
+        agentId: agent.id,
+        agentCredentialsVersion: agent.credentialsVersion,
+        authMode: agent.authMode,
+        actionType: input.action_type,
+        sealed: await sealApproval(deps.dataKeys, tx, agent.userId, id, { display, number }),
+        displayPayloadHash: hash,
+        ttlSeconds,
+        callbackUrl: input.callbackUrl,
+        createdAt: now,
+        expiresAt,
       });
-    }
-    await deps.notifier.changed(tx, inserted, "approval.created");
-    await auditApproval(deps.audit, tx, {
-      type: "approval.created",
-      row: inserted,
-      actor: { type: "agent", id: agent.id },
-      requestId: actor.requestId,
-      details: { ttl_seconds: ttlSeconds, webhook: input.callbackUrl !== null },
-      context: { ip: actor.ip, display_payload: display as unknown as JsonValue },
-    });
-    return inserted;
-  });
+      if (inserted === null) return { value: null, events: [] };
+      const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+      const counts = await countCreation(tx, { agent: `agent:${agent.id}`, user: `user:${agent.userId}` }, windowStart);
+      if (counts.agent > config.approvals.perAgentPerMinute || counts.user > config.approvals.perUserPerMinute) {
+        throw new CountersignError("throttled", {
+          retryAfter: Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)),
+        });
+      }
+      await deps.notifier.changed(tx, inserted, "approval.created");
+      const event = approvalAuditEvent({
+        type: "approval.created",
+        row: inserted,
+        actor: { type: "agent", id: agent.id },
+        requestId: actor.requestId,
+        details: { ttl_seconds: ttlSeconds, webhook: input.callbackUrl !== null },
+        context: { ip: actor.ip, display_payload: display as unknown as JsonValue },
+      });
+      return { value: inserted, events: [event] };
+    },
+    { orderKey: `${agent.userId}|${agent.id}` },
+  );
   if (row !== null) return { row, number, created: true };
 
   // Lost the insert to a concurrent identical request: answer with the one that won.

@@ -10,7 +10,7 @@ import type { JsonValue } from "../audit/audit-event.ts";
 import type { Queryable } from "../db/database.ts";
 import { credentialIdFromResponse } from "../passkeys/assertion-ceremony.ts";
 import type { PasskeyRow } from "../passkeys/passkey-store.ts";
-import { auditApproval } from "./approval-audit.ts";
+import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import { type ApprovalRow, type DecisionEvidence, isTerminal } from "./approval-row.ts";
 import { openApproval } from "./approval-seal.ts";
@@ -124,50 +124,53 @@ export async function decideApproval(
         })
       : undefined;
 
-  return db.transaction(async (tx) => {
-    if (
-      !(await deps.passkeys.store.recordUse(tx, passkey.id, {
-        signCount: evidence.sign_count,
-        backedUp: passkey.backedUp,
-      }))
-    ) {
-      throw new CountersignError("passkey_verification_failed");
-    }
-    const locked = await findForUser(tx, person.userId, row.id, { forUpdate: true });
-    if (locked === null) throw new CountersignError("approval_not_found");
-    if (isTerminal(locked.status)) throw new CountersignError("approval_not_pending");
-    if (locked.expires_at.getTime() <= decidedAt.getTime()) throw new CountersignError("approval_expired");
-    const ended = await endApproval(tx, row.id, {
-      status: input.decision === "approve" ? "approved" : "rejected",
-      reason: input.not_requested === true ? "not_requested" : null,
-      decidedAt,
-      evidence,
-      ...(receipt === undefined ? {} : { receipt }),
-    });
-    if (ended === null) throw new CountersignError("approval_not_pending");
-    await deps.notifier.changed(tx, ended, "approval.updated");
-    if (input.not_requested === true) {
-      await deps.suspendAgent(tx, { userId: person.userId, ip: actor.ip, requestId: actor.requestId }, row.agent_id, {
-        approvalId: row.id,
+  return deps.grouped.run(
+    async (tx) => {
+      if (
+        !(await deps.passkeys.store.recordUse(tx, passkey.id, {
+          signCount: evidence.sign_count,
+          backedUp: passkey.backedUp,
+        }))
+      ) {
+        throw new CountersignError("passkey_verification_failed");
+      }
+      const locked = await findForUser(tx, person.userId, row.id, { forUpdate: true });
+      if (locked === null) throw new CountersignError("approval_not_found");
+      if (isTerminal(locked.status)) throw new CountersignError("approval_not_pending");
+      if (locked.expires_at.getTime() <= decidedAt.getTime()) throw new CountersignError("approval_expired");
+      const ended = await endApproval(tx, row.id, {
+        status: input.decision === "approve" ? "approved" : "rejected",
+        reason: input.not_requested === true ? "not_requested" : null,
+        decidedAt,
+        evidence,
+        ...(receipt === undefined ? {} : { receipt }),
       });
-    }
-    await auditApproval(deps.audit, tx, {
-      type: input.decision === "approve" ? "approval.approved" : "approval.rejected",
-      row: ended,
-      actor: { type: "user", id: person.userId },
-      requestId: actor.requestId,
-      details: { credential_id: passkey.credentialId, passkey_id: passkey.id },
-      context: {
-        ip: actor.ip,
-        user_agent: actor.userAgent,
-        session_id: person.sessionId,
-        // Devices arrive with DESIGN §4.11; until then the session is the device's identity.
-        device_id: null,
-        evidence: evidence as unknown as JsonValue,
-      },
-    });
-    return { row: ended, agentSuspended: input.not_requested === true };
-  });
+      if (ended === null) throw new CountersignError("approval_not_pending");
+      await deps.notifier.changed(tx, ended, "approval.updated");
+      if (input.not_requested === true) {
+        await deps.suspendAgent(tx, { userId: person.userId, ip: actor.ip, requestId: actor.requestId }, row.agent_id, {
+          approvalId: row.id,
+        });
+      }
+      const event = approvalAuditEvent({
+        type: input.decision === "approve" ? "approval.approved" : "approval.rejected",
+        row: ended,
+        actor: { type: "user", id: person.userId },
+        requestId: actor.requestId,
+        details: { credential_id: passkey.credentialId, passkey_id: passkey.id },
+        context: {
+          ip: actor.ip,
+          user_agent: actor.userAgent,
+          session_id: person.sessionId,
+          // Devices arrive with DESIGN §4.11; until then the session is the device's identity.
+          device_id: null,
+          evidence: evidence as unknown as JsonValue,
+        },
+      });
+      return { value: { row: ended, agentSuspended: input.not_requested === true }, events: [event] };
+    },
+    { orderKey: `${person.userId}|${row.agent_id}` },
+  );
 }
 
 async function assertOpen(deps: ApprovalDeps, row: ApprovalRow, now: Date): Promise<void> {

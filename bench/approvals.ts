@@ -1,0 +1,320 @@
+/**
+ * `npm run bench -- approvals`: approval throughput and latency against PostgreSQL (issue 6).
+ *
+ * 1. Signed approval creations per second through the real server (signature pipeline,
+ *    Idempotency-Key, suppression and cool-down checks, sealing, insert, throttles, audit
+ *    append), with p50/p99 response times, as a ratio to a bare Fastify route that verifies one
+ *    Ed25519 signature, measured in the same run. Target ≥ 2,500/s, p99 ≤ 50 ms.
+ * 2. Decisions per second, each with a WebAuthn assertion verified (ES256 software passkeys),
+ *    the receipt signed and the audit event appended. Target ≥ 1,000/s.
+ * 3. Latency from a creation request to its event on the person's SSE stream at 500 requests/s.
+ *    Target p99 ≤ 20 ms.
+ *
+ * The load generators run in worker threads on the same 2-core machine as the server, with 50
+ * connections for 1 and 2. Nothing here is a test: it prints figures.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import {
+  decisionChallenge,
+  exportEd25519PublicKey,
+  generateEd25519KeyPair,
+  randomBytes,
+  signRequest,
+  toBase64Url,
+  utf8,
+} from "@countersign/protocol";
+import { createAccountTestClient, type SignedUp } from "../packages/server/src/accounts/testing/account-test-client.ts";
+import type { AuthenticatedAgent } from "../packages/server/src/agent-auth/agent-request.ts";
+import { agentKeyId } from "../packages/server/src/agents/agent-key-id.ts";
+import { createAppServices } from "../packages/server/src/app-services.ts";
+import { systemClock } from "../packages/server/src/clock.ts";
+import { loadConfig } from "../packages/server/src/config/load-config.ts";
+import { migrate } from "../packages/server/src/db/migrate.ts";
+import { openPgDatabase } from "../packages/server/src/db/pg-database.ts";
+import { buildApp } from "../packages/server/src/http/build-app.ts";
+import { createMemoryMailer } from "../packages/server/src/mail/memory-mailer.ts";
+import { startBareVerifyServer } from "./lib/bare-verify-server.ts";
+import { admin, formatCount as number, BENCH_SERVER_URL as SERVER_URL, withDatabase } from "./lib/bench-database.ts";
+import type { LoadOptions, LoadResult } from "./lib/keep-alive-load.ts";
+import type { SseLatencyOptions, SseLatencyResult } from "./lib/sse-latency-load.ts";
+
+const CONNECTIONS = 50;
+const PEOPLE = 25;
+const WARMUP_MS = 2_000;
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6_000);
+const CREATIONS = 60_000;
+const DECISIONS = 12_000;
+const SSE_RATE = 500;
+// `BENCH_PHASES=creations` (or decisions, sse; comma-separated) runs only some phases, for profiling.
+const PHASES = new Set((process.env.BENCH_PHASES ?? "creations,decisions,sse").split(","));
+
+function inWorker<O, R>(file: string, options: O): Promise<R> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(file, import.meta.url), { workerData: options });
+    worker.once("message", (result: R) => resolve(result));
+    worker.once("error", reject);
+  });
+}
+
+/** The raw bytes of one HTTP/1.1 request. */
+function raw(method: string, path: string, headers: Record<string, string>, body?: Uint8Array): string {
+  const all = body === undefined ? headers : { ...headers, "content-length": String(body.length) };
+  const head = [`${method} ${path} HTTP/1.1`, ...Object.entries(all).map(([k, v]) => `${k}: ${v}`)].join("\r\n");
+  return `${head}\r\n\r\n${body === undefined ? "" : Buffer.from(body).toString("latin1")}`;
+}
+
+const name = `countersign_bench_${toBase64Url(randomBytes(6))
+  .toLowerCase()
+  .replace(/[^a-z0-9]/g, "x")}`;
+const dataDir = mkdtempSync(join(tmpdir(), "cs-bench-approvals-"));
+await admin((client) => client.query(`CREATE DATABASE ${name}`));
+const databaseUrl = withDatabase(SERVER_URL, name);
+const db = await openPgDatabase({ databaseUrl, poolSize: 10 });
+const closers: (() => Promise<unknown>)[] = [];
+
+try {
+  await migrate(db);
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const config = loadConfig(
+    {
+      COUNTERSIGN_ENV: "test",
+      DATABASE_URL: databaseUrl,
+      COUNTERSIGN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      COUNTERSIGN_LOG_LEVEL: "silent",
+      COUNTERSIGN_AUTH_MIN_DURATION_MS: "0",
+      // The benchmark measures the work, not the anti-fatigue limits that would refuse it.
+      COUNTERSIGN_APPROVAL_THROTTLE_AGENT_PER_MINUTE: "1000000",
+      COUNTERSIGN_APPROVAL_THROTTLE_USER_PER_MINUTE: "1000000",
+    },
+    { cwd: dataDir },
+  );
+  const mailer = createMemoryMailer();
+  const services = createAppServices({ config, db, clock: systemClock }, { mailer });
+  const app = await buildApp({ config, db, logLevel: "silent", services });
+  await app.listen({ host: "127.0.0.1", port });
+  closers.push(() => app.close());
+  const accounts = createAccountTestClient(app, { mailer, webauthn: config.webauthn, host: config.appHost });
+
+  // People with ES256 software passkeys that keep the signature counter at 0, like synced
+  // passkeys, so pre-made assertions may arrive in any order; each with one enrolled agent.
+  process.stdout.write(`setting up ${PEOPLE} people and agents… `);
+  const people: { person: SignedUp; agent: AuthenticatedAgent; keyId: string; keys: CryptoKeyPair }[] = [];
+  for (let i = 0; i < PEOPLE; i++) {
+    const person = await accounts.signUp(`bench${i}@example.com`, {
+      authenticator: accounts.newAuthenticator({ counter: "zero" }),
+      // Sign-up attempts are limited per address; the bench people come from distinct ones.
+      ip: `10.0.${i}.1`,
+    });
+    await accounts.stepUp(person.cookie, person.authenticator);
+    const created = await accounts.call(
+      "POST",
+      "/v1/agents",
+      { name: `Bench bot ${i}`, allowed_actions: ["bench.*"] },
+      { cookie: person.cookie },
+    );
+    const code = (JSON.parse(created.body) as { credential: { code: string } }).credential.code;
+    const keys = await generateEd25519KeyPair();
+    const rawKey = await exportEd25519PublicKey(keys.publicKey);
+    const keyId = agentKeyId(rawKey);
+    await services.agents.enroll({ code, publicKey: rawKey, keyId, ip: "127.0.0.1", requestId: "bench" });
+    const resolved = await services.agents.resolveKey(keyId);
+    if (resolved?.agent == null) throw new Error("the bench agent did not enrol");
+    people.push({ person, agent: resolved.agent, keyId, keys });
+  }
+  console.log("done");
+
+  const bare = await startBareVerifyServer(port + 1, "/v1/approvals");
+  closers.push(() => bare.app.close());
+
+  // ── 1. Creations ────────────────────────────────────────────────────────────────────────
+  process.stdout.write(`pre-signing ${number(CREATIONS)} creations… `);
+  const created0 = Math.floor(Date.now() / 1000);
+  const signCreation = async (i: number, owner: (typeof people)[number]) => {
+    // A distinct action type per request: in-flight suppression would otherwise answer every
+    // request after the first with the open one, which is cheaper than what we mean to measure.
+    const body = utf8(
+      JSON.stringify({
+        action_type: `bench.c${i}`,
+        title: `Deploy build ${i}`,
+        body: "Rolls the api service to the new build.",
+        context: { build: i, region: "eu-west-1" },
+      }),
+    );
+    const headers = { "content-type": "application/json", "idempotency-key": `bench-${i}` };
+    const parts = { method: "POST", authority: config.apiHost, path: "/v1/approvals", query: "", headers, body };
+    const added = await signRequest(
+      parts,
+      { keyId: owner.keyId, privateKey: owner.keys.privateKey },
+      { created: created0 },
+    );
+    return raw("POST", "/v1/approvals", { host: config.apiHost, ...headers, ...added }, body);
+  };
+  const creations: string[] = new Array(CREATIONS);
+  for (let i = 0; i < CREATIONS; i += 1_000) {
+    await Promise.all(
+      Array.from({ length: Math.min(1_000, CREATIONS - i) }, async (_, j) => {
+        creations[i + j] = await signCreation(i + j, people[(i + j) % PEOPLE] as (typeof people)[number]);
+      }),
+    );
+  }
+  console.log("done");
+  const statuses = (r: { statuses: Record<string, number> }) =>
+    Object.entries(r.statuses)
+      .map(([s, n]) => `${s}×${number(n)}`)
+      .join(" ");
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const verdict = (ok: boolean, text: string) => `${ok ? "✓" : "✗"} ${text}`;
+  const load = (requests: readonly string[], target = port) =>
+    inWorker<LoadOptions, LoadResult>("./lib/keep-alive-load.ts", {
+      port: target,
+      requests,
+      connections: CONNECTIONS,
+      warmupMs: WARMUP_MS,
+      durationMs: DURATION_MS,
+    });
+  console.log(`\nnode ${process.version}, ${cpus().length} cores, PostgreSQL at ${new URL(SERVER_URL).host}`);
+  console.log(`${CONNECTIONS} keep-alive connections, ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up\n`);
+
+  const floor = await load(
+    Array.from({ length: 200_000 }, () => raw("GET", "/v1/approvals", { host: "127.0.0.1", ...bare.header })),
+    port + 1,
+  );
+  console.log(
+    `floor: bare route, one Ed25519 verify       ${number(floor.requestsPerSecond).padStart(7)} /s   p99 ${ms(floor.latencyMs.p99)}   [${statuses(floor)}]`,
+  );
+  const ratio = (rate: number) => `ratio to the floor ${((rate / floor.requestsPerSecond) * 100).toFixed(1)} %`;
+
+  if (PHASES.has("creations")) {
+    const creating = await profiled("creations", () => load(creations));
+    console.log(
+      `signed approval creations (with audit)      ${number(creating.requestsPerSecond).padStart(7)} /s   p50 ${ms(creating.latencyMs.p50)}  p99 ${ms(creating.latencyMs.p99)}   [${statuses(creating)}]`,
+    );
+    console.log(
+      `  ${ratio(creating.requestsPerSecond)}   ${verdict(creating.requestsPerSecond >= 2_500 && creating.latencyMs.p99 <= 50, "target ≥ 2,500/s with p99 ≤ 50 ms")}`,
+    );
+  }
+
+  // ── 2. Decisions ────────────────────────────────────────────────────────────────────────
+  if (PHASES.has("decisions")) {
+    const prepared = await prepareDecisions();
+    const deciding = await profiled("decisions", () => load(prepared));
+    console.log(
+      `decisions (WebAuthn verify, receipt, audit) ${number(deciding.requestsPerSecond).padStart(7)} /s   p50 ${ms(deciding.latencyMs.p50)}  p99 ${ms(deciding.latencyMs.p99)}   [${statuses(deciding)}]`,
+    );
+    console.log(
+      `  ${ratio(deciding.requestsPerSecond)}   ${verdict(deciding.requestsPerSecond >= 1_000, "target ≥ 1,000/s")}${deciding.exhausted ? "  (ran out of prepared decisions)" : ""}`,
+    );
+  }
+
+  // ── 3. Creation → SSE latency at 500/s ──────────────────────────────────────────────────
+  if (PHASES.has("sse")) {
+    const watched = people[0] as (typeof people)[number];
+    const sseRequests: string[] = [];
+    for (let i = 0; i < SSE_RATE * 8; i++) sseRequests.push(await signCreation(CREATIONS + i, watched));
+    const streaming = await inWorker<SseLatencyOptions, SseLatencyResult>("./lib/sse-latency-load.ts", {
+      port,
+      streamRequest: raw("GET", "/v1/me/events", {
+        host: config.appHost,
+        cookie: watched.person.cookie,
+        accept: "text/event-stream",
+      }),
+      requests: sseRequests,
+      ratePerSecond: SSE_RATE,
+      connections: 8,
+      durationMs: DURATION_MS,
+    });
+    console.log(
+      `creation → person's SSE event at ${SSE_RATE}/s      p50 ${ms(streaming.latencyMs.p50)}  p99 ${ms(streaming.latencyMs.p99)}  max ${ms(streaming.latencyMs.max)}   (${number(streaming.matched)} of ${number(streaming.sent)} matched) [${statuses(streaming)}]`,
+    );
+    console.log(`  ${verdict(streaming.latencyMs.p99 <= 20 && streaming.matched > 0, "target p99 ≤ 20 ms")}`);
+  }
+
+  /** With BENCH_PROFILE=DIR, writes a CPU profile of the server's main thread during `run`. */
+  async function profiled<T>(phase: string, run: () => Promise<T>): Promise<T> {
+    const dir = process.env.BENCH_PROFILE;
+    if (dir === undefined) return run();
+    const session = new Session();
+    session.connect();
+    const post = (method: string) =>
+      new Promise<unknown>((resolve, reject) =>
+        session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+      );
+    await post("Profiler.enable");
+    await post("Profiler.start");
+    const result = await run();
+    const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+    writeFileSync(join(dir, `approvals-${phase}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+    return result;
+  }
+
+  /** Approval requests made through the service, each with a nonce and a passkey assertion. */
+  async function prepareDecisions(): Promise<string[]> {
+    process.stdout.write(`preparing ${number(DECISIONS)} decisions (requests, nonces, passkey assertions)… `);
+    const decisions: string[] = [];
+    for (let i = 0; i < DECISIONS; i += 200) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(200, DECISIONS - i) }, async (_, j) => {
+          const owner = people[(i + j) % PEOPLE] as (typeof people)[number];
+          const actor = { ip: "127.0.0.1", userAgent: null, requestId: "bench" };
+          const { row, number: typed } = await services.approvals.create(
+            owner.agent,
+            { action_type: `bench.d${i + j}`, title: `Migrate shard ${i + j}`, callbackUrl: null },
+            actor,
+          );
+          const { nonce } = await services.approvals.deps.nonces.issue(db, {
+            requestId: row.id,
+            userId: owner.person.userId,
+            now: new Date(),
+          });
+          const challenge = toBase64Url(
+            await decisionChallenge({
+              requestId: row.id,
+              decision: "approve",
+              displayPayloadHash: row.display_payload_hash,
+              nonce,
+            }),
+          );
+          const credential = owner.person.authenticator.authenticate({
+            challenge,
+            rpId: config.webauthn.rpId,
+            allowCredentials: [],
+            userVerification: "required",
+          });
+          const body = utf8(
+            JSON.stringify({
+              decision: "approve",
+              number: typed,
+              display_payload_hash: row.display_payload_hash,
+              nonce,
+              credential,
+            }),
+          );
+          return raw(
+            "POST",
+            `/v1/me/approvals/${row.id}/decision`,
+            {
+              host: config.appHost,
+              origin: config.webauthn.origin,
+              cookie: owner.person.cookie,
+              "content-type": "application/json",
+            },
+            body,
+          );
+        }),
+      );
+      decisions.push(...batch);
+    }
+    console.log("done");
+    return decisions;
+  }
+} finally {
+  for (const close of closers.reverse()) await close().catch(() => {});
+  await db.close();
+  await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  rmSync(dataDir, { recursive: true, force: true });
+}

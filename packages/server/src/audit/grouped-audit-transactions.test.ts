@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { before, it } from "node:test";
+import { describeEachDatabase } from "../../test-support/test-database.ts";
+import { createGroupedAuditTransactions } from "./grouped-audit-transactions.ts";
+import { type AuditFixture, createAuditFixture, sampleEvent } from "./test-support/audit-fixtures.ts";
+import { verifyAuditLog } from "./verify-audit-log.ts";
+
+describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
+  let fx: AuditFixture;
+
+  before(async () => {
+    fx = await createAuditFixture();
+    await ctx.db.exec("CREATE TABLE grouped_things (id int PRIMARY KEY, label text NOT NULL)");
+  });
+
+  it("commits each unit's rows with its events, and isolates a failing unit in its savepoint", async () => {
+    const grouped = createGroupedAuditTransactions({ db: ctx.db, audit: fx.audit, maxConcurrent: 1, maxBatch: 16 });
+    const committed: number[] = [];
+    const units = Array.from({ length: 40 }, (_, i) =>
+      grouped.run(async (tx) => {
+        await tx.query("INSERT INTO grouped_things (id, label) VALUES ($1, $2)", [i, `thing ${i}`]);
+        tx.afterCommit(() => committed.push(i));
+        // Every fifth unit fails after writing: its row and its callback must vanish, not the others'.
+        if (i % 5 === 4) await tx.query("SELECT 1 / 0");
+        return { value: i, events: [sampleEvent(1_000 + i)] };
+      }),
+    );
+    const results = await Promise.allSettled(units);
+    const failed = results.flatMap((r, i) => (r.status === "rejected" ? [i] : []));
+    assert.deepEqual(failed, [4, 9, 14, 19, 24, 29, 34, 39]);
+    for (const [i, r] of results.entries()) if (r.status === "fulfilled") assert.equal(r.value, i);
+
+    const { rows } = await ctx.db.query<{ id: number }>("SELECT id FROM grouped_things ORDER BY id");
+    const expected = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 5 !== 4);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      expected,
+    );
+    assert.deepEqual(
+      [...committed].sort((a, b) => a - b),
+      expected,
+    );
+    // A fresh database per file: the log holds exactly the kept units' events.
+    const audited = await ctx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_log");
+    assert.equal(audited.rows[0]?.n, expected.length);
+    const report = await verifyAuditLog(ctx.db, { verifiers: [fx.signer.verifier], origin: fx.signer.origin });
+    assert.equal(report.ok, true, JSON.stringify(report));
+  });
+
+  it("groups units into fewer transactions than units while transactions are busy", async () => {
+    let transactions = 0;
+    const counting = {
+      ...ctx.db,
+      kind: ctx.db.kind,
+      transaction: <T>(fn: Parameters<typeof ctx.db.transaction<T>>[0]) => {
+        transactions += 1;
+        return ctx.db.transaction(fn);
+      },
+    } as typeof ctx.db;
+    const grouped = createGroupedAuditTransactions({ db: counting, audit: fx.audit, maxConcurrent: 1, maxBatch: 32 });
+    await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        grouped.run(async (tx) => {
+          await tx.query("INSERT INTO grouped_things (id, label) VALUES ($1, 'batched')", [10_000 + i]);
+          return { value: i, events: [sampleEvent(2_000 + i)] };
+        }),
+      ),
+    );
+    assert.ok(transactions <= 4, `64 units took ${transactions} transactions`);
+  });
+
+  it("a lone unit that fails rolls back and rejects with its own error", async () => {
+    const grouped = createGroupedAuditTransactions({ db: ctx.db, audit: fx.audit });
+    await assert.rejects(
+      grouped.run(async (tx) => {
+        await tx.query("INSERT INTO grouped_things (id, label) VALUES (-1, 'lone')");
+        throw new Error("lone unit failed");
+      }),
+      /lone unit failed/,
+    );
+    const { rows } = await ctx.db.query("SELECT 1 FROM grouped_things WHERE id = -1");
+    assert.equal(rows.length, 0);
+  });
+});
