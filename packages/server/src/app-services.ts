@@ -10,6 +10,7 @@ import { createDecisionNonces } from "./approvals/decision-nonces.ts";
 import { createReceiptSigner, type ReceiptSigner } from "./approvals/receipt-signer.ts";
 import { type AuditLog, createAuditLog } from "./audit/audit-log.ts";
 import { createAuditSink } from "./audit/create-audit-sink.ts";
+import { createGroupedAuditTransactions } from "./audit/grouped-audit-transactions.ts";
 import { type AttemptLimiter, createAttemptLimiter } from "./auth-guards/attempt-limiter.ts";
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
@@ -113,6 +114,7 @@ export function createAppServices(base: AppServicesBase, overrides: Partial<AppS
       clock,
       config: base.config,
       audit,
+      grouped: createGroupedAuditTransactions({ db: base.db, audit }),
       dataKeys: userDataKeys,
       nonces: createDecisionNonces(createTokenDigester(base.config.secrets.masterKey)),
       receipts,
