@@ -1,3 +1,4 @@
+import { CountersignError } from "@countersign/protocol";
 import type { ApprovalInput } from "../client/approval-input.ts";
 import type { ApprovalOutcome } from "../client/approval-outcome.ts";
 import { outcomeOf } from "../client/approval-outcome.ts";
@@ -15,16 +16,26 @@ import { startCountdown } from "./countdown.ts";
  * const pending = await askForApproval(client, { actionType: "deploy.production", title: "Deploy" }, io);
  * ```
  */
-export async function askForApproval(client: AgentClient, input: ApprovalInput, io: CliIo): Promise<PendingApproval> {
+export async function askForApproval(
+  client: AgentClient,
+  input: ApprovalInput,
+  io: CliIo,
+  options: { requireNew?: boolean } = {},
+): Promise<PendingApproval> {
   const pending = await client.requestApproval(input, io.signal ? { signal: io.signal } : {});
+  if (options.requireNew && !pending.created) {
+    throw new CountersignError("approval_not_pending", {
+      message: `Another approval request for ${input.actionType} is already open (${pending.id}) and may be for something else; wait for it to end, or cancel it with: countersign-agent cancel ${pending.id}`,
+    });
+  }
   const number = pending.numberMatch;
   const out = io.stderr;
   if (number === null) {
     out.write(`Request ${pending.id} is already ${pending.approval.status}.\n`);
     return pending;
   }
-  const note = pending.created ? "" : " (the same request was already open; it was not sent again)";
-  out.write(`\nApprove on your phone: open Countersign and type this number${note}\n\n`);
+  if (!pending.created) out.write(`\nA request for ${input.actionType} was already open: ${pending.id}.\n`);
+  out.write("\nApprove on your phone: open Countersign and type this number\n\n");
   out.write(bigNumber(number));
   out.write(
     `\n  Number: ${number.slice(0, 3)} ${number.slice(3)}   ·   ${input.title}   ·   ${pending.id}\n` +

@@ -30,7 +30,8 @@ export async function execCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args: args.slice(0, separator), options: APPROVAL_OPTIONS, strict: true });
   const input = await approvalInputFrom(values, io, { command: [command, ...commandArgs] });
   const client = await loadAgentClient(values, io);
-  const pending = await askForApproval(client, input, io);
+  // An open request made earlier for this action type may be for another command: never reuse it.
+  const pending = await askForApproval(client, input, io, { requireNew: true });
   const { outcome, interrupted } = await waitWithProgress(pending, io);
   if (interrupted) {
     io.stderr.write(`Interrupted: ${command} was not run.\n`);
