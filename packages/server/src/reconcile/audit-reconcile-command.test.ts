@@ -399,3 +399,14 @@ for (const kind of testDatabaseKinds()) {
     });
   });
 }
+
+describe("countersign --help", () => {
+  it("lists audit reconcile with its usage", () => {
+    const result = spawnSync(process.execPath, [CLI, "--help"], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /\n {2}audit reconcile --actions FILE \[--since ISO\] \[--until ISO\] \[--json\] +Reconcile executed actions/,
+    );
+  });
+});
