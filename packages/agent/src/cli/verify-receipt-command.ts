@@ -16,8 +16,9 @@ import { readJsonArgument } from "./read-json-argument.ts";
  * Verifies an approval receipt as a downstream system would (see `verifyReceipt`) and prints its
  * claims. The token defaults to `$COUNTERSIGN_RECEIPT` (as `exec` sets it); `-` reads standard
  * input. The server defaults to `--server`, `$COUNTERSIGN_SERVER` or the key file's; the issuer
- * to that server's origin, the JWKS to its `/.well-known/jwks.json`. Exits 0 valid, 1 not valid,
- * 4 when it could not be checked.
+ * to `$COUNTERSIGN_ISSUER` or that server's origin (set it when the API host is not the public
+ * URL), the JWKS to the server's `/.well-known/jwks.json`. Exits 0 valid, 1 not valid, 4 when it
+ * could not be checked.
  *
  * @example
  * ```ts
@@ -47,10 +48,11 @@ export async function verifyReceiptCommand(args: string[], io: CliIo): Promise<n
   if (!token) throw usageError("give the receipt as an argument, on standard input (-) or in COUNTERSIGN_RECEIPT");
 
   let server = values.server ?? io.env.COUNTERSIGN_SERVER;
-  if (server === undefined && (values.issuer === undefined || values["jwks-url"] === undefined)) {
+  if (server === undefined && values["jwks-url"] === undefined) {
     server = (await readKeyFile(keyFilePath(values, io))).server;
   }
-  const issuer = values.issuer ?? (server === undefined ? undefined : new URL(server).origin);
+  const issuer =
+    values.issuer ?? io.env.COUNTERSIGN_ISSUER ?? (server === undefined ? undefined : new URL(server).origin);
   const jwksUrl =
     values["jwks-url"] ?? (server === undefined ? undefined : new URL("/.well-known/jwks.json", server).href);
   if (issuer === undefined || jwksUrl === undefined) throw usageError("give --server, or --issuer and --jwks-url");
