@@ -3,7 +3,14 @@ import { usageError } from "./cli-error.ts";
 import type { CliIo } from "./cli-io.ts";
 import { readJsonArgument } from "./read-json-argument.ts";
 
-/** The `parseArgs` options that describe an approval request (`request` and `exec`). */
+/**
+ * The `parseArgs` options that describe an approval request (`request` and `exec`).
+ *
+ * @example
+ * ```ts
+ * const { values } = parseArgs({ args, options: APPROVAL_OPTIONS, strict: true });
+ * ```
+ */
 export const APPROVAL_OPTIONS = {
   action: { type: "string" },
   title: { type: "string" },
@@ -17,7 +24,14 @@ export const APPROVAL_OPTIONS = {
   json: { type: "boolean" },
 } as const;
 
-/** The values of {@link APPROVAL_OPTIONS}. */
+/**
+ * The values of {@link APPROVAL_OPTIONS}.
+ *
+ * @example
+ * ```ts
+ * const values: ApprovalArguments = { action: "deploy.production", title: "Deploy", ttl: "300" };
+ * ```
+ */
 export interface ApprovalArguments {
   readonly action?: string | undefined;
   readonly title?: string | undefined;

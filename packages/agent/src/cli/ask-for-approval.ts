@@ -44,7 +44,15 @@ export async function askForApproval(
   return pending;
 }
 
-/** The end of {@link waitWithProgress}: the outcome, and whether the person at the terminal interrupted. */
+/**
+ * The end of {@link waitWithProgress}: the outcome, and whether the person at the terminal interrupted.
+ *
+ * @example
+ * ```ts
+ * const { outcome, interrupted } = await waitWithProgress(pending, io);
+ * if (interrupted) return EXIT.canceled;
+ * ```
+ */
 export interface WaitResult {
   readonly outcome: ApprovalOutcome;
   /** True when Ctrl-C canceled the request; act on nothing then, whatever the outcome says. */

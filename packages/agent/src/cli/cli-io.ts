@@ -1,6 +1,13 @@
 import type { Readable, Writable } from "node:stream";
 
-/** A stream the CLI writes text to. */
+/**
+ * A stream the CLI writes text to.
+ *
+ * @example
+ * ```ts
+ * const out: CliOutput = { write: (text) => process.stderr.write(text), isTTY: process.stderr.isTTY };
+ * ```
+ */
 export interface CliOutput {
   write(text: string): unknown;
   readonly isTTY?: boolean;
@@ -9,6 +16,11 @@ export interface CliOutput {
 /**
  * Everything the CLI touches outside itself, passed in so that tests run it in process with
  * their own clock, environment and streams (CONVENTIONS: no module reads `process.env`).
+ *
+ * @example
+ * ```ts
+ * const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+ * ```
  */
 export interface CliIo {
   readonly stdout: CliOutput;

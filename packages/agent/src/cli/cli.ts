@@ -11,7 +11,14 @@ import { statusCommand } from "./status-command.ts";
 import { verifyReceiptCommand } from "./verify-receipt-command.ts";
 import { whoamiCommand } from "./whoami-command.ts";
 
-/** The text of `countersign-agent --help`. */
+/**
+ * The text of `countersign-agent --help`.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(USAGE);
+ * ```
+ */
 export const USAGE = `countersign-agent — ask a person to approve what this agent is about to do
 
 Usage:

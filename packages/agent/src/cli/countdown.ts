@@ -2,7 +2,16 @@ import type { CliOutput } from "./cli-io.ts";
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-/** A live status line; see {@link startCountdown}. */
+/**
+ * A live status line; see {@link startCountdown}.
+ *
+ * @example
+ * ```ts
+ * const countdown = startCountdown(io.stderr, 300_000);
+ * countdown.status("delivered to the phone");
+ * countdown.stop();
+ * ```
+ */
 export interface Countdown {
   /** Shows a new state next to the time left ("delivered to the phone"). */
   status(text: string): void;

@@ -3,7 +3,14 @@ import { type AgentClient, createAgentClient } from "../client/create-agent-clie
 import { defaultKeyFilePath } from "../key-file/default-key-file-path.ts";
 import type { CliIo } from "./cli-io.ts";
 
-/** The options every command that calls the server shares. */
+/**
+ * The options every command that calls the server shares.
+ *
+ * @example
+ * ```ts
+ * const args: ClientArguments = { "key-file": "bot.json", server: "https://api.countersign.example" };
+ * ```
+ */
 export interface ClientArguments {
   readonly "key-file"?: string | undefined;
   readonly server?: string | undefined;

@@ -5,7 +5,14 @@ import { parseServerSentEvents } from "./parse-server-sent-events.ts";
 import { retryDelayMs } from "./retry-policy.ts";
 import type { OpenStream, SignedTransport } from "./signed-transport.ts";
 
-/** Options of {@link AgentClient.events}. */
+/**
+ * Options of {@link AgentClient.events}.
+ *
+ * @example
+ * ```ts
+ * for await (const state of client.events(id, { signal: AbortSignal.timeout(600_000) })) console.log(state.status);
+ * ```
+ */
 export interface EventsOptions {
   /** Ends the iteration: the iterator rejects with the signal's reason. */
   readonly signal?: AbortSignal;

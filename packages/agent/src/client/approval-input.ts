@@ -1,6 +1,18 @@
 import { CountersignError, utf8 } from "@countersign/protocol";
 
-/** What to ask the person to approve (DESIGN §4.4). Everything here is shown to them. */
+/**
+ * What to ask the person to approve (DESIGN §4.4). Everything here is shown to them.
+ *
+ * @example
+ * ```ts
+ * const input: ApprovalInput = {
+ *   actionType: "deploy.production",
+ *   title: "Deploy api v2.3.1",
+ *   context: { commit: "a1b2c3", regions: 3 },
+ *   ttlSeconds: 300,
+ * };
+ * ```
+ */
 export interface ApprovalInput {
   /** `[a-z0-9][a-z0-9._:-]{0,63}`, e.g. `deploy.production`; must be in the agent's allowlist. */
   readonly actionType: string;

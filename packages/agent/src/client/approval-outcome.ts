@@ -5,6 +5,17 @@ import type { ApprovalReason, ApprovalState } from "./approval-state.ts";
  * How an approval request ended, as {@link PendingApproval.wait} reports it. Switch on `status`:
  * only `approved` authorizes the action, and it always carries the receipt. An expiry is its own
  * case, never a rejection, and a request that is still open is never reported as any of these.
+ *
+ * @example
+ * ```ts
+ * const outcome = await approval.wait();
+ * switch (outcome.status) {
+ *   case "approved": return deploy(outcome.receipt);
+ *   case "rejected": return log("rejected", outcome.reason);
+ *   case "expired": return log("nobody answered in time");
+ *   case "canceled": return log("canceled", outcome.reason);
+ * }
+ * ```
  */
 export type ApprovalOutcome =
   | {

@@ -1,9 +1,23 @@
 import { CountersignError } from "@countersign/protocol";
 
-/** The states of an approval request (DESIGN §4.4): `pending → delivered → approved | rejected | expired | canceled`. */
+/**
+ * The states of an approval request (DESIGN §4.4): `pending → delivered → approved | rejected | expired | canceled`.
+ *
+ * @example
+ * ```ts
+ * const open: ApprovalStatus[] = ["pending", "delivered"];
+ * ```
+ */
 export type ApprovalStatus = "pending" | "delivered" | "approved" | "rejected" | "expired" | "canceled";
 
-/** Why a request ended other than by a plain decision (docs/webhooks.md lists them). */
+/**
+ * Why a request ended other than by a plain decision (docs/webhooks.md lists them).
+ *
+ * @example
+ * ```ts
+ * if (outcome.reason === "not_requested") alert("the person did not ask for this; the agent is suspended");
+ * ```
+ */
 export type ApprovalReason =
   | "number_mismatch"
   | "not_requested"
@@ -13,7 +27,15 @@ export type ApprovalReason =
   | "credentials_rotated"
   | "agent_suspended";
 
-/** An approval request as its agent sees it: the server's answer to create, poll, stream and cancel. */
+/**
+ * An approval request as its agent sees it: the server's answer to create, poll, stream and cancel.
+ *
+ * @example
+ * ```ts
+ * const state: ApprovalState = await client.get(id);
+ * console.log(state.status, state.expiresAt.toISOString());
+ * ```
+ */
 export interface ApprovalState {
   /** `apr_…`. */
   readonly id: string;

@@ -14,7 +14,14 @@ import { parseServerUrl } from "./parse-server-url.ts";
 import { createSignedTransport } from "./signed-transport.ts";
 import { type WaitOptions, waitForOutcome } from "./wait-for-outcome.ts";
 
-/** Options of {@link createAgentClient}. Give `keyFile`, or `privateKey`. */
+/**
+ * Options of {@link createAgentClient}. Give `keyFile`, or `privateKey`.
+ *
+ * @example
+ * ```ts
+ * const options: AgentClientOptions = { keyFile: "agent-key.json", retries: 5, requestTimeoutMs: 10_000 };
+ * ```
+ */
 export interface AgentClientOptions {
   /** The API origin, e.g. `https://api.countersign.example`; read from the key file when left out. */
   readonly server?: string | URL;
@@ -38,7 +45,15 @@ export interface AgentClientOptions {
   readonly expiryGraceMs?: number;
 }
 
-/** The authenticated agent, from `GET /v1/agent/whoami`. */
+/**
+ * The authenticated agent, from `GET /v1/agent/whoami`.
+ *
+ * @example
+ * ```ts
+ * const me: AgentIdentity = await client.whoami();
+ * console.log(me.agentId, me.allowedActions);
+ * ```
+ */
 export interface AgentIdentity {
   readonly agentId: string;
   readonly name: string;
@@ -51,7 +66,16 @@ export interface AgentIdentity {
   readonly keyId: string | null;
 }
 
-/** A request the person has been asked to approve; from {@link AgentClient.requestApproval}. */
+/**
+ * A request the person has been asked to approve; from {@link AgentClient.requestApproval}.
+ *
+ * @example
+ * ```ts
+ * const approval = await client.requestApproval({ actionType: "deploy.production", title: "Deploy" });
+ * console.log(`type ${approval.numberMatch} on your phone`);
+ * const outcome = await approval.wait({ signal: AbortSignal.timeout(600_000) });
+ * ```
+ */
 export interface PendingApproval {
   readonly id: string;
   /** The 6-digit number to show the person, who types it on their phone. Show it straight away. */
@@ -70,14 +94,29 @@ export interface PendingApproval {
   events(options?: EventsOptions): AsyncGenerator<ApprovalState, void, undefined>;
 }
 
-/** Options of {@link AgentClient.requestApproval}. */
+/**
+ * Options of {@link AgentClient.requestApproval}.
+ *
+ * @example
+ * ```ts
+ * await client.requestApproval(input, { idempotencyKey: `deploy-${buildId}` });
+ * ```
+ */
 export interface RequestApprovalOptions {
   /** Sent as `Idempotency-Key`; a fresh UUID by default. Reuse it to retry the same request yourself. */
   readonly idempotencyKey?: string;
   readonly signal?: AbortSignal;
 }
 
-/** A client for the agent API; from {@link createAgentClient}. */
+/**
+ * A client for the agent API; from {@link createAgentClient}.
+ *
+ * @example
+ * ```ts
+ * const client: AgentClient = await createAgentClient({ keyFile: "agent-key.json" });
+ * const state = await client.get("apr_3Jq9V1mJ0xN6R8dE2pLkWa");
+ * ```
+ */
 export interface AgentClient {
   /** The API origin requests go to. */
   readonly server: URL;

@@ -1,6 +1,13 @@
 import { CountersignError, type ErrorCode, isErrorCode } from "@countersign/protocol";
 
-/** What {@link decodeErrorResponse} keeps of the HTTP exchange, as the error's `cause`. */
+/**
+ * What {@link decodeErrorResponse} keeps of the HTTP exchange, as the error's `cause`.
+ *
+ * @example
+ * ```ts
+ * if (isCountersignError(error)) console.error(error.code, (error.cause as ErrorResponseCause | undefined)?.requestId);
+ * ```
+ */
 export interface ErrorResponseCause {
   /** The HTTP status the server answered with. */
   readonly status: number;

@@ -10,7 +10,14 @@ import { agentKeyId } from "./agent-key-id.ts";
 import { parseServerUrl } from "./parse-server-url.ts";
 import { createSignedTransport } from "./signed-transport.ts";
 
-/** Options of {@link enrollAgent}. */
+/**
+ * Options of {@link enrollAgent}.
+ *
+ * @example
+ * ```ts
+ * const options: EnrollAgentOptions = { server: "https://api.countersign.example", code: "cs_enr_…" };
+ * ```
+ */
 export interface EnrollAgentOptions {
   /** The Countersign API origin. */
   readonly server: string | URL;
@@ -27,7 +34,15 @@ export interface EnrollAgentOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The result of {@link enrollAgent}. */
+/**
+ * The result of {@link enrollAgent}.
+ *
+ * @example
+ * ```ts
+ * const { agentId, key } = await enrollAgent({ server, code });
+ * await writeKeyFile("agent-key.json", key);
+ * ```
+ */
 export interface EnrolledAgent {
   readonly agentId: string;
   readonly keyId: string;

@@ -1,4 +1,11 @@
-/** One dispatched server-sent event. */
+/**
+ * One dispatched server-sent event.
+ *
+ * @example
+ * ```ts
+ * const event: ServerSentEvent = { event: "approval", data: "{\"status\":\"pending\"}", id: undefined };
+ * ```
+ */
 export interface ServerSentEvent {
   /** The `event:` field; "message" when the event had none. */
   readonly event: string;

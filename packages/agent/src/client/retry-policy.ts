@@ -1,6 +1,13 @@
 import type { CountersignError } from "@countersign/protocol";
 
-/** The longest `Retry-After` a client waits out by itself; longer ones are returned to the caller. */
+/**
+ * The longest `Retry-After` a client waits out by itself; longer ones are returned to the caller.
+ *
+ * @example
+ * ```ts
+ * if ((error.retryAfter ?? 0) > MAX_AUTOMATIC_RETRY_AFTER_SECONDS) throw error;
+ * ```
+ */
 export const MAX_AUTOMATIC_RETRY_AFTER_SECONDS = 30;
 
 /**

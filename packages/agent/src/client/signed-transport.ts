@@ -3,7 +3,14 @@ import { abortableSleep } from "./abortable-sleep.ts";
 import { decodeErrorResponse } from "./decode-error-response.ts";
 import { isRetryableAnswer, retryDelayMs } from "./retry-policy.ts";
 
-/** How {@link createSignedTransport} reaches the server. */
+/**
+ * How {@link createSignedTransport} reaches the server.
+ *
+ * @example
+ * ```ts
+ * createSignedTransport({ server, signer: { keyId, privateKey }, fetch, now: Date.now, requestTimeoutMs: 30_000, retries: 3 });
+ * ```
+ */
 export interface SignedTransportOptions {
   /** The API origin, e.g. `https://api.countersign.example`. */
   readonly server: URL;
@@ -17,7 +24,14 @@ export interface SignedTransportOptions {
   readonly retries: number;
 }
 
-/** One call through the transport. */
+/**
+ * One call through the transport.
+ *
+ * @example
+ * ```ts
+ * await transport.json("POST", "/v1/approvals", { json: body, idempotencyKey: crypto.randomUUID() });
+ * ```
+ */
 export interface SendOptions {
   /** A JSON body; serialized once, so every retry sends the same bytes and Content-Digest. */
   readonly json?: unknown;
@@ -33,7 +47,14 @@ export interface SendOptions {
   readonly accept?: string;
 }
 
-/** A signed HTTP client for the agent API. */
+/**
+ * A signed HTTP client for the agent API.
+ *
+ * @example
+ * ```ts
+ * const { body } = await transport.json("GET", "/v1/agent/whoami");
+ * ```
+ */
 export interface SignedTransport {
   readonly server: URL;
   /** Sends a request and returns its parsed JSON answer; non-2xx answers throw. */
@@ -46,7 +67,15 @@ export interface SignedTransport {
   stream(method: string, path: string, options?: SendOptions): Promise<OpenStream>;
 }
 
-/** A streamed response body, from {@link SignedTransport.stream}. */
+/**
+ * A streamed response body, from {@link SignedTransport.stream}.
+ *
+ * @example
+ * ```ts
+ * const stream = await transport.stream("GET", `/v1/approvals/${id}/events`, { accept: "text/event-stream" });
+ * try { for await (const event of parseServerSentEvents(stream.body)) console.log(event); } finally { stream.close(); }
+ * ```
+ */
 export interface OpenStream {
   readonly body: ReadableStream<Uint8Array>;
   /** Ends the connection (if still open) and releases the caller's signal. Idempotent. */

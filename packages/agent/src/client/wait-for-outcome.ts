@@ -5,7 +5,14 @@ import { type ApprovalState, parseApprovalState } from "./approval-state.ts";
 import { isRetryableAnswer, retryDelayMs } from "./retry-policy.ts";
 import type { SignedTransport } from "./signed-transport.ts";
 
-/** Options of {@link PendingApproval.wait} and {@link AgentClient.wait}. */
+/**
+ * Options of {@link PendingApproval.wait} and {@link AgentClient.wait}.
+ *
+ * @example
+ * ```ts
+ * await approval.wait({ signal: AbortSignal.timeout(120_000), onUpdate: (s) => console.log(s.status) });
+ * ```
+ */
 export interface WaitOptions {
   /** Stops waiting: the promise rejects with the signal's reason. The request stays open. */
   readonly signal?: AbortSignal;
@@ -13,7 +20,14 @@ export interface WaitOptions {
   readonly onUpdate?: (state: ApprovalState) => void;
 }
 
-/** How {@link waitForOutcome} paces itself. */
+/**
+ * How {@link waitForOutcome} paces itself.
+ *
+ * @example
+ * ```ts
+ * await waitForOutcome(transport, state, { graceMs: 30_000 });
+ * ```
+ */
 export interface WaitTiming {
   /** How long after the request's expiry to keep asking the server for its final state. */
   readonly graceMs: number;

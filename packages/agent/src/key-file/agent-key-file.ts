@@ -5,6 +5,13 @@ import { agentKeyId } from "../client/agent-key-id.ts";
  * What an agent key file holds: the Ed25519 private key as a JWK (RFC 8037 §2), its key id, and
  * after enrolment the agent id and the API origin to call. The format of `docs/agent-integration.md`'s
  * 30-line agent, plus `server`. It is secret: written with mode 0600, never printed.
+ *
+ * @example
+ * ```ts
+ * // agent-key.json, mode 0600:
+ * // {"kty":"OKP","crv":"Ed25519","x":"…","d":"…","kid":"…","agent_id":"agt_…","server":"https://api.countersign.example"}
+ * const key: AgentKeyFile = await readKeyFile("agent-key.json");
+ * ```
  */
 export interface AgentKeyFile extends Ed25519PrivateJwk {
   /** The key id: the key's RFC 7638 thumbprint. */

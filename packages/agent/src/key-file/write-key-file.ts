@@ -4,7 +4,14 @@ import { dirname, join } from "node:path";
 import { CountersignError } from "@countersign/protocol";
 import type { AgentKeyFile } from "./agent-key-file.ts";
 
-/** Options of {@link writeKeyFile}. */
+/**
+ * Options of {@link writeKeyFile}.
+ *
+ * @example
+ * ```ts
+ * await writeKeyFile(path, enrolledKey, { replace: true });
+ * ```
+ */
 export interface WriteKeyFileOptions {
   /** Replace an existing file (atomically). Without it an existing file is never touched. */
   readonly replace?: boolean;

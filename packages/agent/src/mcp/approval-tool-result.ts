@@ -1,7 +1,15 @@
 import type { ApprovalOutcome } from "../client/approval-outcome.ts";
 import type { ApprovalState } from "../client/approval-state.ts";
 
-/** The structured result of the `request_approval` and `wait_for_approval` tools. */
+/**
+ * The structured result of the `request_approval` and `wait_for_approval` tools.
+ *
+ * @example
+ * ```ts
+ * const output = result.structuredContent as ApprovalToolOutput;
+ * if (output.approved) await act(output.receipt);
+ * ```
+ */
 export interface ApprovalToolOutput {
   [key: string]: unknown;
   readonly id: string;

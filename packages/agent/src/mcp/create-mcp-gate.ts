@@ -21,7 +21,14 @@ import { fillTemplate, type GatePolicy } from "./gate-policy.ts";
 import { PACKAGE_VERSION } from "./package-version.ts";
 import { seekApproval } from "./seek-approval.ts";
 
-/** Options of {@link createMcpGate}. */
+/**
+ * Options of {@link createMcpGate}.
+ *
+ * @example
+ * ```ts
+ * createMcpGate({ client, upstream, policy: parseGatePolicy({ tools: { deploy: { action_type: "mcp.deploy" } } }) });
+ * ```
+ */
 export interface McpGateOptions {
   /** Asks for the approvals. */
   readonly client: AgentClient;

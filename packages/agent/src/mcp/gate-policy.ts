@@ -1,6 +1,13 @@
 import { CountersignError } from "@countersign/protocol";
 
-/** How one gated tool is put to the person. */
+/**
+ * How one gated tool is put to the person.
+ *
+ * @example
+ * ```ts
+ * const rule: GateRule = { actionType: "mcp.deploy", title: "Deploy {service}", ttlSeconds: 300 };
+ * ```
+ */
 export interface GateRule {
   /** The action type the approval request carries; must be in the agent's allowlist. */
   readonly actionType: string;
@@ -12,7 +19,14 @@ export interface GateRule {
   readonly ttlSeconds?: number;
 }
 
-/** Which tools of the upstream MCP server need approval; from {@link parseGatePolicy}. */
+/**
+ * Which tools of the upstream MCP server need approval; from {@link parseGatePolicy}.
+ *
+ * @example
+ * ```ts
+ * if (policy.ruleFor("delete_file") !== null) console.log("delete_file needs approval");
+ * ```
+ */
 export interface GatePolicy {
   /** The rule for a tool name, or null when the tool runs without approval. */
   ruleFor(tool: string): GateRule | null;

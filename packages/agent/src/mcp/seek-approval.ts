@@ -3,7 +3,16 @@ import type { ApprovalInput } from "../client/approval-input.ts";
 import type { ApprovalOutcome } from "../client/approval-outcome.ts";
 import type { AgentClient, PendingApproval } from "../client/create-agent-client.ts";
 
-/** What an MCP request handler gives {@link seekApproval}: its signal, its progress token, and a way to notify. */
+/**
+ * What an MCP request handler gives {@link seekApproval}: its signal, its progress token, and a way to notify.
+ *
+ * @example
+ * ```ts
+ * server.registerTool("deploy", config, async (args, extra) => {
+ *   const { outcome } = await seekApproval(client, input, extra); // extra is an McpRequestContext
+ * });
+ * ```
+ */
 export interface McpRequestContext {
   readonly signal: AbortSignal;
   readonly _meta?: { readonly progressToken?: string | number } | undefined;
@@ -11,7 +20,14 @@ export interface McpRequestContext {
   sendNotification(notification: any): Promise<void>;
 }
 
-/** Options of {@link seekApproval}. */
+/**
+ * Options of {@link seekApproval}.
+ *
+ * @example
+ * ```ts
+ * await seekApproval(client, input, extra, { requireNew: true, keepAliveMs: 10_000 });
+ * ```
+ */
 export interface SeekApprovalOptions {
   /**
    * Refuse when the server returns an already open request for the action type (in-flight
@@ -24,7 +40,15 @@ export interface SeekApprovalOptions {
   readonly keepAliveMs?: number;
 }
 
-/** What {@link seekApproval} ends with. */
+/**
+ * What {@link seekApproval} ends with.
+ *
+ * @example
+ * ```ts
+ * const { pending, outcome } = await seekApproval(client, input, extra, { wait: false });
+ * console.log(pending.numberMatch, outcome); // "042917" null
+ * ```
+ */
 export type SeekApprovalResult =
   | { readonly pending: PendingApproval; readonly outcome: ApprovalOutcome }
   | { readonly pending: PendingApproval; readonly outcome: null };

@@ -1,7 +1,14 @@
 import { CountersignError } from "@countersign/protocol";
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, type JWSHeaderParameters } from "jose";
 
-/** Where the server's public keys come from: the JWKS itself, or its URL. */
+/**
+ * Where the server's public keys come from: the JWKS itself, or its URL.
+ *
+ * @example
+ * ```ts
+ * const source: JwksSource = { jwksUrl: "https://countersign.example/.well-known/jwks.json" };
+ * ```
+ */
 export interface JwksSource {
   /** The JWKS document, `{ keys: [...] }`. */
   readonly jwks?: JSONWebKeySet;
@@ -9,7 +16,14 @@ export interface JwksSource {
   readonly jwksUrl?: string | URL;
 }
 
-/** Finds the key for a JWS header; null when the JWKS has none. Throws `service_unavailable` when it cannot be fetched. */
+/**
+ * Finds the key for a JWS header; null when the JWKS has none. Throws `service_unavailable` when it cannot be fetched.
+ *
+ * @example
+ * ```ts
+ * const key = await jwksKeyResolver({ jwks })({ alg: "EdDSA", kid: "srv-key-1" });
+ * ```
+ */
 export type JwksKeyResolver = (header: JWSHeaderParameters) => Promise<CryptoKey | null>;
 
 const remoteSets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();

@@ -9,7 +9,19 @@ import {
 import { errors, jwtVerify } from "jose";
 import { type JwksSource, jwksKeyResolver } from "./jwks-key-set.ts";
 
-/** Options of {@link verifyReceipt}: where the keys are, and what the receipt must say. */
+/**
+ * Options of {@link verifyReceipt}: where the keys are, and what the receipt must say.
+ *
+ * @example
+ * ```ts
+ * const options: VerifyReceiptOptions = {
+ *   jwksUrl: "https://countersign.example/.well-known/jwks.json",
+ *   issuer: "https://countersign.example",
+ *   actionType: "deploy.production",
+ *   displayPayload,
+ * };
+ * ```
+ */
 export interface VerifyReceiptOptions extends JwksSource {
   /** The server's public URL (`COUNTERSIGN_PUBLIC_URL`): the receipt's `iss`. */
   readonly issuer: string;
@@ -31,7 +43,15 @@ export interface VerifyReceiptOptions extends JwksSource {
   readonly clockToleranceSeconds?: number;
 }
 
-/** A receipt that passed {@link verifyReceipt}. */
+/**
+ * A receipt that passed {@link verifyReceipt}.
+ *
+ * @example
+ * ```ts
+ * const { claims } = await verifyReceipt(token, options);
+ * await markExecuted(claims.jti);
+ * ```
+ */
 export interface VerifiedReceipt {
   readonly claims: ReceiptClaims;
   /** The `kid` of the key that signed it. */

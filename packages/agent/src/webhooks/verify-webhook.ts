@@ -1,7 +1,14 @@
 import { CountersignError, fromUtf8, utf8, verifyRequest } from "@countersign/protocol";
 import { type JwksSource, jwksKeyResolver } from "../receipts/jwks-key-set.ts";
 
-/** A received webhook, when it is not a Fetch API `Request` (from `node:http`, say). */
+/**
+ * A received webhook, when it is not a Fetch API `Request` (from `node:http`, say).
+ *
+ * @example
+ * ```ts
+ * const event = await verifyWebhook({ method: req.method, url: req.url, headers: req.headers, body: rawBody }, { jwksUrl });
+ * ```
+ */
 export interface WebhookRequestLike {
   readonly method: string;
   /** The URL as registered (absolute), or the request target (`/hook?x=1`) together with a `host` header. */
@@ -11,7 +18,14 @@ export interface WebhookRequestLike {
   readonly body: Uint8Array | string;
 }
 
-/** Options of {@link verifyWebhook}. */
+/**
+ * Options of {@link verifyWebhook}.
+ *
+ * @example
+ * ```ts
+ * await verifyWebhook(request, { jwksUrl, authority: "hooks.example.com" });
+ * ```
+ */
 export interface VerifyWebhookOptions extends JwksSource {
   /**
    * The authority (host and port) of the callback URL you registered. The signature covers the
@@ -24,7 +38,15 @@ export interface VerifyWebhookOptions extends JwksSource {
   readonly maxSkewSeconds?: number;
 }
 
-/** A verified webhook: the body of docs/webhooks.md, typed. */
+/**
+ * A verified webhook: the body of docs/webhooks.md, typed.
+ *
+ * @example
+ * ```ts
+ * const event: WebhookEvent = await verifyWebhook(request, { jwksUrl });
+ * if (event.type === "approval.approved") await act(event.approvalId, event.receipt);
+ * ```
+ */
 export interface WebhookEvent {
   readonly type: "approval.approved" | "approval.rejected" | "approval.expired" | "approval.canceled";
   readonly approvalId: string;
