@@ -54,6 +54,30 @@ describe("countersign-agent, in process, against the real server", () => {
     assert.equal(existsSync(other), false);
   });
 
+  it("enroll keeps the new key when the answer never came, since the enrolment may have gone through", async () => {
+    const path = join(world.dir, "interrupted-key.json");
+    const controller = new AbortController();
+    world.door.setMode("blackhole");
+    try {
+      const run = startCli(
+        ["enroll", "--server", world.server, "--code", await world.enrollmentCode(), "--key-file", path],
+        {
+          ...io,
+          signal: controller.signal,
+        },
+      );
+      setTimeout(() => controller.abort(new Error("SIGINT")), 200);
+      assert.equal(await run.exit, EXIT.error);
+      assert.match(run.stderr(), /was kept/);
+    } finally {
+      world.door.setMode("pass");
+    }
+    const kept = JSON.parse(readFileSync(path, "utf8"));
+    assert.equal(kept.server, world.server, "with the server, so whoami can check it");
+    assert.equal(kept.agent_id, undefined);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+  });
+
   it("whoami answers with the enrolled agent", async () => {
     const result = await runCliToEnd(["whoami", "--json"], io);
     assert.equal(result.code, EXIT.approved, result.stderr);

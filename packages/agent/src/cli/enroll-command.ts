@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { CountersignError } from "@countersign/protocol";
 import { enrollAgent } from "../client/enroll-agent.ts";
 import { writeKeyFile } from "../key-file/write-key-file.ts";
 import { usageError } from "./cli-error.ts";
@@ -53,10 +54,17 @@ export async function enrollCommand(args: string[], io: CliIo): Promise<number> 
       ...(io.signal ? { signal: io.signal } : {}),
     });
   } catch (error) {
-    // Refused: the key was never enrolled, so it is worth nothing. An answer lost on the way
-    // (service_unavailable) may hide a success, so that key is kept for `whoami`.
-    const code = (error as { code?: string }).code;
-    if (written && code !== "service_unavailable" && code !== "internal_error") await rm(path, { force: true });
+    if (written) {
+      // Refused by the server: the key was never enrolled and is worth nothing. Anything else (a
+      // lost answer, an interruption) may hide a success, so that key is kept.
+      const refused =
+        error instanceof CountersignError && error.code !== "service_unavailable" && error.code !== "internal_error";
+      if (refused) await rm(path, { force: true });
+      else
+        io.stderr.write(
+          `The new key was kept in ${path}: if the enrolment went through, countersign-agent whoami will say so.\n`,
+        );
+    }
     throw error;
   }
   await writeKeyFile(path, enrolled.key, { replace: true });

@@ -248,7 +248,11 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
 
     async get(id, call = {}) {
       const wait = call.wait ?? 0;
-      if (!Number.isInteger(wait) || wait < 0 || wait > 30) throw invalidOption("wait must be an integer from 0 to 30");
+      if (!Number.isInteger(wait) || wait < 0 || wait > 30) {
+        throw new CountersignError("validation_failed", {
+          message: "wait must be a whole number of seconds from 0 to 30.",
+        });
+      }
       const { body } = await transport.json("GET", path(id), {
         query: wait > 0 ? `?wait=${wait}` : "",
         signal: call.signal,

@@ -77,7 +77,7 @@ export async function enrollAgent(options: EnrollAgentOptions): Promise<Enrolled
   const x = toBase64Url(await exportEd25519PublicKey(publicKey));
   const keyId = agentKeyId(x);
   const jwk = await exportEd25519PrivateJwk(privateKey);
-  await options.beforeEnroll?.({ ...jwk, kid: keyId });
+  await options.beforeEnroll?.({ ...jwk, kid: keyId, server: server.origin });
 
   const transport = createSignedTransport({
     server,
