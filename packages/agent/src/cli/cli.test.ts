@@ -128,6 +128,11 @@ describe("countersign-agent, in process, against the real server", () => {
     );
     assert.equal(verified.code, EXIT.approved, verified.stderr);
     assert.equal(JSON.parse(verified.stdout).jti, id);
+    const unchecked = await runCliToEnd(["verify-receipt", receipt, "--issuer", world.kit.config.publicUrl], io);
+    assert.equal(unchecked.code, EXIT.approved, unchecked.stderr);
+    assert.match(unchecked.stderr, /action type is not checked/);
+    const forged = await runCliToEnd(["verify-receipt", `${receipt}x`, "--issuer", world.kit.config.publicUrl], io);
+    assert.equal(forged.code, EXIT.rejected);
     const wrong = await runCliToEnd(
       ["verify-receipt", receipt, "--action", "deploy.staging", "--issuer", world.kit.config.publicUrl],
       io,

@@ -28,7 +28,7 @@ Usage:
   countersign-agent exec --action TYPE --title T [--body B] [--context JSON|@file] [--ttl S] -- CMD ARGS…
   countersign-agent status ID [--wait S] [--json]
   countersign-agent cancel ID [--json]
-  countersign-agent verify-receipt [TOKEN|-] --action TYPE [--issuer URL] [--jwks-url URL] [--display-payload JSON|@file]
+  countersign-agent verify-receipt [TOKEN|-] [--action TYPE] [--issuer URL] [--jwks-url URL] [--display-payload JSON|@file]
   countersign-agent mcp
   countersign-agent mcp-gate --policy FILE -- UPSTREAM_CMD ARGS…
 

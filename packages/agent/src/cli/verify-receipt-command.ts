@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CountersignError, type DisplayPayload } from "@countersign/protocol";
+import { decodeJwt } from "jose";
 import { readKeyFile } from "../key-file/read-key-file.ts";
 import { verifyReceipt } from "../receipts/verify-receipt.ts";
 import { usageError } from "./cli-error.ts";
@@ -10,11 +11,12 @@ import { keyFilePath } from "./load-agent-client.ts";
 import { readJsonArgument } from "./read-json-argument.ts";
 
 /**
- * `countersign-agent verify-receipt [TOKEN|-] --action TYPE [--issuer URL] [--jwks-url URL]
+ * `countersign-agent verify-receipt [TOKEN|-] [--action TYPE] [--issuer URL] [--jwks-url URL]
  * [--audience AGENT_ID] [--display-payload JSON|@file] [--json]`
  *
  * Verifies an approval receipt as a downstream system would (see `verifyReceipt`) and prints its
- * claims. The token defaults to `$COUNTERSIGN_RECEIPT` (as `exec` sets it); `-` reads standard
+ * claims. Without `--action` the receipt's own action type is accepted and a warning says so:
+ * a system about to act must pass the action it is about to perform. The token defaults to `$COUNTERSIGN_RECEIPT` (as `exec` sets it); `-` reads standard
  * input. The server defaults to `--server`, `$COUNTERSIGN_SERVER` or the key file's; the issuer
  * to `$COUNTERSIGN_ISSUER` or that server's origin (set it when the API host is not the public
  * URL), the JWKS to the server's `/.well-known/jwks.json`. Exits 0 valid, 1 not valid, 4 when it
@@ -41,7 +43,6 @@ export async function verifyReceiptCommand(args: string[], io: CliIo): Promise<n
     strict: true,
     allowPositionals: true,
   });
-  if (values.action === undefined) throw usageError("--action TYPE is required");
   if (positionals.length > 1) throw usageError("verify-receipt takes one token");
   let token = positionals[0] ?? io.env.COUNTERSIGN_RECEIPT;
   if (token === "-") token = (await io.readStdin?.())?.trim();
@@ -65,11 +66,20 @@ export async function verifyReceiptCommand(args: string[], io: CliIo): Promise<n
           resolve(io.cwd),
         )) as unknown as DisplayPayload);
 
+  let actionType = values.action;
+  if (actionType === undefined) {
+    try {
+      actionType = String(decodeJwt(token).act);
+    } catch {
+      actionType = "";
+    }
+    io.stderr.write("Warning: the action type is not checked; pass --action TYPE to require one.\n");
+  }
   try {
     const { claims } = await verifyReceipt(token, {
       jwksUrl,
       issuer,
-      actionType: values.action,
+      actionType,
       ...(values.audience === undefined ? {} : { audience: values.audience }),
       ...(displayPayload === undefined ? {} : { displayPayload }),
       ...(io.now ? { currentDate: new Date(io.now()) } : {}),
