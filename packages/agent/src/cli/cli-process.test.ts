@@ -45,6 +45,23 @@ describe("the countersign-agent executable", () => {
     assert.equal(existsSync(marker), false);
   });
 
+  it("exec passes a SIGTERM on to the approved command and exits with its code", async () => {
+    const marker = join(world.dir, "terminated");
+    const script = `process.on("SIGTERM", () => { require("node:fs").writeFileSync(${JSON.stringify(marker)}, "bye"); process.exit(143); }); console.error("command started"); setTimeout(() => {}, 60000);`;
+    const exec = spawnCli(
+      ["exec", "--action", "deploy.long", "--title", "Long deploy", "--", process.execPath, "-e", script],
+      {
+        env,
+      },
+    );
+    const shown = await exec.waitForStderr(NUMBER);
+    await world.decide(shown[3] ?? "", `${shown[1]}${shown[2]}`);
+    await exec.waitForStderr(/command started/);
+    exec.child.kill("SIGTERM");
+    assert.equal(await exec.exit, 143, exec.stderr());
+    assert.equal(existsSync(marker), true);
+  });
+
   it("Ctrl-C while waiting cancels the request and exits 3", async () => {
     const request = spawnCli(["request", "--action", "deploy.sigint", "--title", "Deploy", "--wait"], { env });
     const shown = await request.waitForStderr(NUMBER);

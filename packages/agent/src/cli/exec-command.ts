@@ -58,6 +58,14 @@ export async function execCommand(args: string[], io: CliIo): Promise<number> {
 function run(command: string, args: string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: "inherit", env, cwd: io.cwd });
+    // A terminal's Ctrl-C reaches the command directly (same process group); a SIGTERM sent to
+    // this process alone (a CI job being stopped) is passed on, so the command can clean up.
+    const forward = (): void => {
+      const reason = io.signal?.reason as { signal?: unknown } | undefined;
+      if (reason?.signal !== "SIGINT") child.kill("SIGTERM");
+    };
+    io.signal?.addEventListener("abort", forward, { once: true });
+    child.once("exit", () => io.signal?.removeEventListener("abort", forward));
     child.once("error", (error) => {
       io.stderr.write(`countersign-agent: cannot run ${command}: ${error.message}\n`);
       resolve(EXIT.error);

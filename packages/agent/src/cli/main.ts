@@ -13,7 +13,7 @@ export async function main(): Promise<void> {
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) process.exit(130);
-    controller.abort(new Error(`received ${signal}`));
+    controller.abort(Object.assign(new Error(`received ${signal}`), { signal }));
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
