@@ -119,9 +119,20 @@ export const ASK = {
 /** Builds the kit on `db`; call it in a `before`. */
 export async function createApprovalTestKit(
   db: Database,
-  options: { env?: Record<string, string>; services?: Partial<AppServices> } = {},
+  options: {
+    env?: Record<string, string>;
+    services?: Partial<AppServices>;
+    /** Run on the system clock (for tests with another process, which cannot share a manual one). */
+    realTime?: boolean;
+  } = {},
 ): Promise<ApprovalTestKit> {
-  const clock = createManualClock();
+  const clock: ManualClock = options.realTime
+    ? {
+        now: () => Date.now(),
+        set: () => assert.fail("a real-time kit's clock cannot be set"),
+        advance: () => assert.fail("a real-time kit's clock cannot be advanced"),
+      }
+    : createManualClock();
   const config = createTestConfig({ COUNTERSIGN_AUTH_MIN_DURATION_MS: "0", ...options.env });
   const mailer = createMemoryMailer();
   const services = createAppServices({ config, db, clock }, { mailer, ...options.services });
