@@ -58,25 +58,29 @@ export async function insertApproval(tx: Queryable, a: NewApproval): Promise<App
 }
 
 /**
- * What stands in the way of a new request for (user, agent, action type): the open request, if
- * any (suppression), and the latest rejection since `cooldownFrom` (cool-down). One round trip.
+ * What a new request for (user, agent, action type) must know first, in one round trip: the open
+ * request's id, if any (suppression), the latest rejection since `cooldownFrom` (cool-down), and
+ * the person's default TTL (used when neither the request nor the agent names one).
  */
 export async function findBlockers(
   q: Queryable,
   key: { userId: string; agentId: string; actionType: string; cooldownFrom: Date },
-): Promise<{ open: ApprovalRow | null; lastRejectedAt: Date | null }> {
-  const { rows } = await q.query<ApprovalRow>(
-    `(SELECT ${APPROVAL_COLUMNS} FROM approval_requests
-       WHERE user_id = $1 AND agent_id = $2 AND action_type = $3 AND status IN ('pending', 'delivered'))
-     UNION ALL
-     (SELECT ${APPROVAL_COLUMNS} FROM approval_requests
-       WHERE user_id = $1 AND agent_id = $2 AND action_type = $3 AND status = 'rejected' AND decided_at > $4
-       ORDER BY decided_at DESC LIMIT 1)`,
+): Promise<{ openId: string | null; lastRejectedAt: Date | null; userDefaultTtl: number | null }> {
+  const { rows } = await q.query<{ open_id: string | null; last_rejected_at: Date | null; user_ttl: number | null }>(
+    `SELECT
+       (SELECT id FROM approval_requests
+         WHERE user_id = $1 AND agent_id = $2 AND action_type = $3 AND status IN ('pending', 'delivered')) AS open_id,
+       (SELECT max(decided_at) FROM approval_requests
+         WHERE user_id = $1 AND agent_id = $2 AND action_type = $3 AND status = 'rejected' AND decided_at > $4)
+         AS last_rejected_at,
+       (SELECT default_ttl_seconds FROM user_settings WHERE user_id = $1) AS user_ttl`,
     [key.userId, key.agentId, key.actionType, key.cooldownFrom],
   );
+  const row = rows[0];
   return {
-    open: rows.find((row) => row.status === "pending" || row.status === "delivered") ?? null,
-    lastRejectedAt: rows.find((row) => row.status === "rejected")?.decided_at ?? null,
+    openId: row?.open_id ?? null,
+    lastRejectedAt: row?.last_rejected_at ?? null,
+    userDefaultTtl: row?.user_ttl ?? null,
   };
 }
 
@@ -296,13 +300,4 @@ export async function countCreation(
 export async function sweepApprovalRecords(q: Queryable, now: Date): Promise<void> {
   await q.query("DELETE FROM approval_throttle_windows WHERE window_start < $1", [new Date(now.getTime() - 120_000)]);
   await q.query("DELETE FROM approval_decision_nonces WHERE expires_at <= $1", [now]);
-}
-
-/** The person's default approval lifetime, if they set one. */
-export async function readUserDefaultTtl(q: Queryable, userId: string): Promise<number | null> {
-  const { rows } = await q.query<{ default_ttl_seconds: number | null }>(
-    "SELECT default_ttl_seconds FROM user_settings WHERE user_id = $1",
-    [userId],
-  );
-  return rows[0]?.default_ttl_seconds ?? null;
 }

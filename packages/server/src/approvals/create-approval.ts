@@ -13,14 +13,7 @@ import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import type { ApprovalRow } from "./approval-row.ts";
 import { openApproval, sealApproval } from "./approval-seal.ts";
-import {
-  countCreation,
-  expireOne,
-  findBlockers,
-  findOpenFor,
-  insertApproval,
-  readUserDefaultTtl,
-} from "./approval-store.ts";
+import { countCreation, expireOne, findBlockers, findOpenFor, insertApproval } from "./approval-store.ts";
 import { assertDisplayContext, assertDisplayText } from "./display-text.ts";
 
 /** The body of `POST /v1/approvals` after schema validation (DESIGN §4.4). */
@@ -77,9 +70,10 @@ export async function createApproval(
     ...key,
     cooldownFrom: new Date(now.getTime() - config.approvals.cooldownSeconds * 1000),
   });
-  if (blockers.open !== null) {
-    if (blockers.open.expires_at.getTime() > now.getTime()) return existing(deps, blockers.open);
-    await expireLazily(deps, blockers.open.id, now);
+  if (blockers.openId !== null) {
+    const open = await findOpenFor(db, key);
+    if (open !== null && open.expires_at.getTime() > now.getTime()) return existing(deps, open);
+    if (open !== null) await expireLazily(deps, open.id, now);
   }
   if (blockers.lastRejectedAt !== null) {
     const until = blockers.lastRejectedAt.getTime() + config.approvals.cooldownSeconds * 1000;
@@ -88,11 +82,7 @@ export async function createApproval(
     });
   }
 
-  const ttlSeconds =
-    input.ttl_seconds ??
-    agent.defaultTtlSeconds ??
-    (await readUserDefaultTtl(db, agent.userId)) ??
-    FALLBACK_TTL_SECONDS;
+  const ttlSeconds = input.ttl_seconds ?? agent.defaultTtlSeconds ?? blockers.userDefaultTtl ?? FALLBACK_TTL_SECONDS;
   const id = `apr_${toBase64Url(randomBytes(16))}`;
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
   const display: DisplayPayload = {
