@@ -11,6 +11,7 @@ import { registerMetricsRoutes } from "../metrics/metrics-routes.ts";
 import { registerWebhookWorker } from "../notify/webhooks/register-webhook-worker.ts";
 import { registerPasskeys } from "../passkeys/register-passkeys.ts";
 import { registerSessions } from "../sessions/register-sessions.ts";
+import { registerWebApp } from "../web-app/web-app-routes.ts";
 
 /** A domain's routes: registered on the app with the shared services. */
 export type RouteModule = (app: FastifyInstance, services: AppServices) => void | Promise<void>;
@@ -28,4 +29,5 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerWebhookWorker(app, services.webhooks),
   registerMetricsRoutes,
   registerAuditRoutes,
+  registerWebApp,
 ];
