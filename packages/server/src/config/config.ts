@@ -20,6 +20,8 @@ export interface ServerSecrets {
   readonly signingKeys: readonly SigningJwk[];
   /** The audit log's checkpoint key (DESIGN §4.8). */
   readonly auditLogKey: SigningJwk;
+  /** The Web Push VAPID private key (RFC 8292), a P-256 scalar; Web Push is off without one. */
+  readonly vapidPrivateKey: Uint8Array | undefined;
   /** Where the secrets came from, for the start-up banner. */
   readonly source: "environment" | "file" | "generated";
   /** The file they were read from or written to, if any. */
@@ -105,6 +107,55 @@ export interface Config {
     readonly maxAttempts: number;
     /** Per-attempt timeout. */
     readonly timeoutMs: number;
+  };
+  /**
+   * Push notifications of new approval requests (DESIGN §4.10, T-3, docs/push.md). Each channel is
+   * active only when configured; with none, the app learns of requests over SSE alone.
+   */
+  readonly push: {
+    /** Web Push (RFC 8030/8291/8292): on whenever a VAPID key is available. */
+    readonly webPush:
+      | {
+          /** `mailto:` or `https:` contact for push services (RFC 8292 §2.1). */
+          readonly subject: string;
+          /** Uncompressed P-256 public key, base64url: the browser's `applicationServerKey`. */
+          readonly publicKey: string;
+          /** P-256 private scalar, base64url. */
+          readonly privateKey: string;
+        }
+      | undefined;
+    /** Apple Push Notification service with token (JWT) authentication. */
+    readonly apns:
+      | {
+          readonly teamId: string;
+          readonly keyId: string;
+          /** The `.p8` signing key, PKCS #8 PEM (P-256). */
+          readonly privateKey: string;
+          /** The app's bundle id: the `apns-topic`. */
+          readonly bundleId: string;
+          /** `https://api.push.apple.com`, or the sandbox. */
+          readonly baseUrl: string;
+        }
+      | undefined;
+    /** Firebase Cloud Messaging HTTP v1 with a service account. */
+    readonly fcm:
+      | {
+          readonly projectId: string;
+          readonly clientEmail: string;
+          /** The service account's RS256 private key, PKCS #8 PEM. */
+          readonly privateKey: string;
+          /** Where the OAuth JWT bearer grant (RFC 7523) is posted. */
+          readonly tokenUri: string;
+          /** `https://fcm.googleapis.com`. */
+          readonly baseUrl: string;
+        }
+      | undefined;
+    /** Web Push endpoints on loopback addresses are accepted only in embedded development mode. */
+    readonly allowLoopback: boolean;
+    /** Per-attempt timeout. */
+    readonly timeoutMs: number;
+    /** Pushes in flight at once, per process. */
+    readonly concurrency: number;
   };
   /** `/metrics` answers loopback and these addresses/CIDRs only (COUNTERSIGN_METRICS_ALLOW). */
   readonly metrics: { readonly allow: readonly string[] };

@@ -1,3 +1,5 @@
+import { createECDH, createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { type Config, LOG_LEVELS } from "./config.ts";
@@ -115,9 +117,16 @@ export function loadConfig(
     // Secrets last: a bad port should not leave a generated secrets file behind.
     secrets: env.problems.length === 0 ? loadServerSecrets(env, { production, dataDir }) : undefined,
   };
+  const push = readPush(env, {
+    production,
+    publicUrl,
+    appHost,
+    vapidPrivateKey: config.secrets?.vapidPrivateKey,
+    allowLoopback: database.kind === "embedded" && !production,
+  });
 
   if (env.problems.length > 0 || config.secrets === undefined) throw new ConfigError(env.problems);
-  return deepFreeze(config) as Config;
+  return deepFreeze({ ...config, push }) as Config;
 }
 
 /**
@@ -158,6 +167,136 @@ function readMail(env: EnvReader, options: { production: boolean; appHost: strin
   }
   const host = options.appHost.replace(/:\d+$/, "");
   return { smtpUrl, from: env.string("COUNTERSIGN_MAIL_FROM") ?? `Countersign <no-reply@${host}>` };
+}
+
+/**
+ * Push channels (docs/push.md). Web Push is on whenever a VAPID key exists: embedded and
+ * development mode generate one into the secrets file; production takes it from
+ * COUNTERSIGN_VAPID_PRIVATE_KEY or the secrets file, and refuses COUNTERSIGN_VAPID_SUBJECT without
+ * one (push was asked for but could not work). APNs and FCM are each all-or-nothing.
+ */
+function readPush(
+  env: EnvReader,
+  options: {
+    production: boolean;
+    publicUrl: URL;
+    appHost: string;
+    vapidPrivateKey: Uint8Array | undefined;
+    allowLoopback: boolean;
+  },
+): Config["push"] {
+  const subject = env.string("COUNTERSIGN_VAPID_SUBJECT");
+  if (subject !== undefined && !/^(?:mailto:[^\s@]+@[^\s@]+|https:\/\/[^\s/]+\S*)$/.test(subject)) {
+    env.problems.push("COUNTERSIGN_VAPID_SUBJECT must be a mailto: address or an https: URL (RFC 8292 §2.1)");
+  }
+  if (subject !== undefined && options.vapidPrivateKey === undefined && options.production) {
+    env.problems.push(
+      "COUNTERSIGN_VAPID_SUBJECT is set but there is no VAPID key: set COUNTERSIGN_VAPID_PRIVATE_KEY " +
+        "(or vapidPrivateKey in the secrets file), or unset the subject to run without Web Push",
+    );
+  }
+  let webPush: Config["push"]["webPush"];
+  if (options.vapidPrivateKey !== undefined) {
+    const ecdh = createECDH("prime256v1");
+    ecdh.setPrivateKey(options.vapidPrivateKey);
+    webPush = {
+      // RFC 8292 §2.1: a contact; the public https origin is one, else a mailbox at the app's host.
+      subject:
+        subject ??
+        (options.publicUrl.protocol === "https:"
+          ? options.publicUrl.origin
+          : `mailto:no-reply@${options.appHost.replace(/:\d+$/, "")}`),
+      publicKey: ecdh.getPublicKey().toString("base64url"),
+      privateKey: Buffer.from(options.vapidPrivateKey).toString("base64url"),
+    };
+  }
+  return {
+    webPush,
+    apns: readApns(env),
+    fcm: readFcm(env),
+    allowLoopback: options.allowLoopback,
+    timeoutMs: 10_000,
+    concurrency: 8,
+  };
+}
+
+const APNS_VARIABLES = [
+  "COUNTERSIGN_APNS_TEAM_ID",
+  "COUNTERSIGN_APNS_KEY_ID",
+  "COUNTERSIGN_APNS_KEY_FILE",
+  "COUNTERSIGN_APNS_BUNDLE_ID",
+] as const;
+
+function readApns(env: EnvReader): Config["push"]["apns"] {
+  const present = APNS_VARIABLES.filter((name) => env.has(name));
+  if (present.length === 0) return undefined;
+  if (present.length < APNS_VARIABLES.length) {
+    const missing = APNS_VARIABLES.filter((name) => !env.has(name));
+    env.problems.push(`set all of the APNs variables or none; missing ${missing.join(", ")}`);
+    return undefined;
+  }
+  const teamId = env.string("COUNTERSIGN_APNS_TEAM_ID") as string;
+  const keyId = env.string("COUNTERSIGN_APNS_KEY_ID") as string;
+  const bundleId = env.string("COUNTERSIGN_APNS_BUNDLE_ID") as string;
+  // Apple's team and key ids are 10 characters of A–Z and 0–9.
+  if (!/^[A-Z0-9]{10}$/.test(teamId)) env.problems.push("COUNTERSIGN_APNS_TEAM_ID must be 10 characters A-Z, 0-9");
+  if (!/^[A-Z0-9]{10}$/.test(keyId)) env.problems.push("COUNTERSIGN_APNS_KEY_ID must be 10 characters A-Z, 0-9");
+  if (!/^[A-Za-z0-9.-]{1,155}$/.test(bundleId)) env.problems.push("COUNTERSIGN_APNS_BUNDLE_ID must be a bundle id");
+  const baseUrl = env.url("COUNTERSIGN_APNS_URL", "https://api.push.apple.com", ["https:"]);
+  const privateKey = readKeyFile(env, "COUNTERSIGN_APNS_KEY_FILE", "ec");
+  return privateKey === undefined ? undefined : { teamId, keyId, privateKey, bundleId, baseUrl: baseUrl.origin };
+}
+
+function readFcm(env: EnvReader): Config["push"]["fcm"] {
+  const file = env.string("COUNTERSIGN_FCM_SERVICE_ACCOUNT_FILE");
+  const baseUrl = env.url("COUNTERSIGN_FCM_URL", "https://fcm.googleapis.com", ["https:"]);
+  if (file === undefined) return undefined;
+  let account: Record<string, unknown>;
+  try {
+    account = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    env.problems.push(`cannot read COUNTERSIGN_FCM_SERVICE_ACCOUNT_FILE: ${(error as Error).message}`);
+    return undefined;
+  }
+  const { project_id: projectId, client_email: clientEmail, private_key: privateKey } = account;
+  const tokenUri = account.token_uri ?? "https://oauth2.googleapis.com/token";
+  if (
+    account.type !== "service_account" ||
+    typeof projectId !== "string" ||
+    typeof clientEmail !== "string" ||
+    typeof privateKey !== "string" ||
+    typeof tokenUri !== "string"
+  ) {
+    env.problems.push(
+      "COUNTERSIGN_FCM_SERVICE_ACCOUNT_FILE must be a service-account JSON key with project_id, client_email and private_key",
+    );
+    return undefined;
+  }
+  if (!/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/.test(projectId)) env.problems.push("the FCM project_id is not a project id");
+  if (!/^https:\/\//.test(tokenUri)) env.problems.push("the FCM service account's token_uri must use https");
+  if (!isKeyOfType(privateKey, "rsa")) env.problems.push("the FCM service account's private_key must be an RSA key");
+  return { projectId, clientEmail, privateKey, tokenUri, baseUrl: baseUrl.origin };
+}
+
+/** Reads a PEM private key file of the given type; pushes a problem and returns undefined otherwise. */
+function readKeyFile(env: EnvReader, name: string, type: "ec" | "rsa"): string | undefined {
+  try {
+    const pem = readFileSync(env.string(name) as string, "utf8");
+    if (isKeyOfType(pem, type)) return pem;
+  } catch {
+    // Reported below with the same message as a key of the wrong kind.
+  }
+  env.problems.push(`${name} must name a readable ${type === "ec" ? "P-256 (.p8)" : "RSA"} private key file`);
+  return undefined;
+}
+
+function isKeyOfType(pem: string, type: "ec" | "rsa"): boolean {
+  try {
+    const key = createPrivateKey(pem);
+    return key.asymmetricKeyType === type && (type !== "ec" || key.asymmetricKeyDetails?.namedCurve === "prime256v1");
+  } catch {
+    return false;
+  }
 }
 
 function host(env: EnvReader, name: string, fallback: string): string {

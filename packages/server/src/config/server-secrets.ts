@@ -1,5 +1,5 @@
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createECDH, createHash, createPrivateKey, generateKeyPairSync, randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromBase64Url, toBase64Url } from "@countersign/protocol";
 import type { ServerSecrets, SigningJwk } from "./config.ts";
@@ -20,6 +20,8 @@ interface SecretsDocument {
   keyEncryptionKeys: { kid: string; key: string }[];
   signingKeys: SigningJwk[];
   auditLogKey: SigningJwk;
+  /** The Web Push VAPID private key (RFC 8292), base64url P-256 scalar; optional in a secrets file. */
+  vapidPrivateKey?: string;
 }
 
 /**
@@ -43,11 +45,12 @@ export function loadServerSecrets(
       keyEncryptionKeys: parseKeyList(env.problems, env.string("COUNTERSIGN_KEY_ENCRYPTION_KEYS") ?? ""),
       signingKeys: parseJson(env.problems, "COUNTERSIGN_SIGNING_KEYS", env.string("COUNTERSIGN_SIGNING_KEYS")),
       auditLogKey: parseJson(env.problems, "COUNTERSIGN_AUDIT_LOG_KEY", env.string("COUNTERSIGN_AUDIT_LOG_KEY")),
+      vapidPrivateKey: env.string("COUNTERSIGN_VAPID_PRIVATE_KEY"),
     });
   }
 
   const file = env.string("COUNTERSIGN_SECRETS_FILE");
-  if (file !== undefined) return readSecretsFile(env.problems, file, "file");
+  if (file !== undefined) return withVapidFromEnv(env, readSecretsFile(env.problems, file, "file"));
 
   const embeddedFile = join(options.dataDir, "secrets.json");
   if (options.production) {
@@ -58,8 +61,47 @@ export function loadServerSecrets(
     );
     return undefined;
   }
-  if (fileExists(embeddedFile)) return readSecretsFile(env.problems, embeddedFile, "file");
-  return writeGeneratedSecrets(env.problems, options.dataDir, embeddedFile);
+  if (fileExists(embeddedFile)) {
+    addVapidKeyToEmbeddedFile(env.problems, embeddedFile);
+    return withVapidFromEnv(env, readSecretsFile(env.problems, embeddedFile, "file"));
+  }
+  return withVapidFromEnv(env, writeGeneratedSecrets(env.problems, options.dataDir, embeddedFile));
+}
+
+/** `COUNTERSIGN_VAPID_PRIVATE_KEY`, when set, takes the place of a secrets file's VAPID key. */
+function withVapidFromEnv(env: EnvReader, secrets: ServerSecrets | undefined): ServerSecrets | undefined {
+  const value = env.string("COUNTERSIGN_VAPID_PRIVATE_KEY");
+  if (secrets === undefined || value === undefined) return secrets;
+  const vapidPrivateKey = vapidKey(env.problems, value);
+  return vapidPrivateKey === undefined ? undefined : { ...secrets, vapidPrivateKey };
+}
+
+/**
+ * A generated secrets file from before Web Push had no VAPID key: give it one, in place, so an
+ * embedded server keeps one VAPID identity (browsers' subscriptions are bound to it). Written to
+ * a temporary file and renamed, so a reader never sees half a file. Only the embedded file is
+ * ever rewritten; an operator's `COUNTERSIGN_SECRETS_FILE` is left as it is.
+ */
+function addVapidKeyToEmbeddedFile(problems: string[], file: string): void {
+  try {
+    const document = JSON.parse(readFileSync(file, "utf8")) as Partial<SecretsDocument>;
+    if (typeof document !== "object" || document === null || document.vapidPrivateKey !== undefined) return;
+    const temporary = `${file}.${process.pid}.tmp`;
+    const updated = { ...document, vapidPrivateKey: generateVapidPrivateKey() };
+    writeFileSync(temporary, `${JSON.stringify(updated, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+    renameSync(temporary, file);
+  } catch (error) {
+    // Unreadable or malformed: readSecretsFile reports it; a failed write is reported here.
+    if (!(error instanceof SyntaxError) && (error as NodeJS.ErrnoException).code !== "ENOENT") {
+      problems.push(`cannot add a VAPID key to ${file}: ${(error as Error).message}`);
+    }
+  }
+}
+
+function generateVapidPrivateKey(): string {
+  const ecdh = createECDH("prime256v1");
+  ecdh.generateKeys();
+  return toBase64Url(ecdh.getPrivateKey());
 }
 
 /** A fresh, random set of secrets in the secrets-file JSON form. */
@@ -69,6 +111,7 @@ export function generateSecretsDocument(): SecretsDocument {
     keyEncryptionKeys: [{ kid: `kek-${toBase64Url(randomBytes(6))}`, key: toBase64Url(randomBytes(32)) }],
     signingKeys: [generateSigningJwk()],
     auditLogKey: generateSigningJwk(),
+    vapidPrivateKey: generateVapidPrivateKey(),
   };
 }
 
@@ -136,15 +179,32 @@ function parseSecrets(
   const auditLogKey = signingJwk(problems, "audit log key", document.auditLogKey);
   const kids = signing.map((k) => k?.kid);
   if (new Set(kids).size !== kids.length) problems.push("signing key ids must be unique");
+  const vapidPrivateKey =
+    document.vapidPrivateKey === undefined ? undefined : vapidKey(problems, document.vapidPrivateKey);
   if (problems.length > before || !masterKey || !auditLogKey) return undefined;
   return {
     masterKey,
     keyEncryptionKeys: { current: (kekList[0] as { kid: string }).kid, keys: keks },
     signingKeys: signing as SigningJwk[],
     auditLogKey,
+    vapidPrivateKey,
     source,
     file,
   };
+}
+
+/** A VAPID private key: a base64url P-256 scalar (32 bytes) that node:crypto accepts as a key. */
+function vapidKey(problems: string[], value: unknown): Uint8Array | undefined {
+  const bytes = strongKey(problems, "VAPID private key", value, 32, 32);
+  if (bytes === undefined) return undefined;
+  try {
+    // Throws for 0 or a scalar ≥ the group order (SEC 1 §3.2.1): not a P-256 private key.
+    createECDH("prime256v1").setPrivateKey(bytes);
+  } catch {
+    problems.push("VAPID private key is not a valid P-256 private key");
+    return undefined;
+  }
+  return bytes;
 }
 
 /**
