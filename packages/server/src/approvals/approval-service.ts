@@ -36,7 +36,7 @@ export interface ApprovalService extends InFlightApprovals {
   pollForAgent(agentId: string, approvalId: string): Promise<ApprovalRow>;
   /** The agent withdraws its open request (`DELETE`). */
   cancelByAgent(agentId: string, approvalId: string, actor: ActorContext): Promise<ApprovalRow>;
-  listForPerson(userId: string, filter: ListFilter): Promise<{ items: PersonApprovalView[]; rows: ApprovalRow[] }>;
+  listForPerson(userId: string, filter: Omit<ListFilter, "now">): Promise<{ items: PersonApprovalView[]; rows: ApprovalRow[] }>;
   /** One request for the person, with its display payload; a decision nonce while open. */
   showForPerson(
     userId: string,
@@ -130,7 +130,7 @@ export function createApprovalService(deps: ApprovalDeps): ApprovalService {
     },
 
     async listForPerson(userId, filter) {
-      const rows = await listForUser(db, userId, filter);
+      const rows = await listForUser(db, userId, { ...filter, now: now() });
       const page = rows.slice(0, filter.limit);
       const items: PersonApprovalView[] = [];
       for (const row of page) {

@@ -249,6 +249,8 @@ export interface ListFilter {
   /** Keyset cursor: rows strictly older than this (created_at, id). */
   readonly before?: { readonly createdAt: Date; readonly id: string };
   readonly limit: number;
+  /** Now: a request past its expiry counts as closed even before the sweeper has marked it. */
+  readonly now: Date;
 }
 
 /** The person's requests, newest first, one page (`limit` + 1 rows read to know if more exist). */
@@ -262,8 +264,8 @@ export async function listForUser(q: Queryable, userId: string, filter: ListFilt
     });
     where.push(sql.replace(/\?/g, () => placeholders.shift() as string));
   };
-  if (filter.state === "open") add("status IN ('pending', 'delivered')");
-  if (filter.state === "closed") add("status NOT IN ('pending', 'delivered')");
+  if (filter.state === "open") add("status IN ('pending', 'delivered') AND expires_at > ?", filter.now);
+  if (filter.state === "closed") add("(status NOT IN ('pending', 'delivered') OR expires_at <= ?)", filter.now);
   if (filter.agentId !== undefined) add("agent_id = ?", filter.agentId);
   if (filter.status !== undefined) add("status = ?", filter.status);
   if (filter.before !== undefined) add("(created_at, id) < (?, ?)", filter.before.createdAt, filter.before.id);
