@@ -35,13 +35,27 @@ export type PushOutcome =
   /** Refused for a reason retrying will not fix (other 4xx); logged and counted. */
   | { readonly kind: "failed"; readonly reason: string };
 
+/** A browser's Web Push subscription: the endpoint and the keys of RFC 8291 §2–3. */
+export interface WebPushTarget {
+  readonly kind: "webpush";
+  readonly endpoint: string;
+  /** The subscriber's P-256 public key, base64url (65 bytes uncompressed). */
+  readonly p256dh: string;
+  /** The subscriber's authentication secret, base64url (16 bytes). */
+  readonly auth: string;
+}
+
+/** A native app's device token. */
+export interface NativeTarget {
+  readonly kind: "apns" | "fcm";
+  readonly token: string;
+}
+
 /** Where one subscription points: a Web Push endpoint with its keys, or a native device token. */
-export type PushTarget =
-  | { readonly kind: "webpush"; readonly endpoint: string; readonly p256dh: string; readonly auth: string }
-  | { readonly kind: "apns" | "fcm"; readonly token: string };
+export type PushTarget = WebPushTarget | NativeTarget;
 
 /** Sends one message to one target. Never throws: every failure is an outcome. */
-export type PushSender<T extends PushTarget = PushTarget> = (target: T, message: PushMessage) => Promise<PushOutcome>;
+export type PushSender<T = PushTarget> = (target: T, message: PushMessage) => Promise<PushOutcome>;
 
 /** Seconds from `now` until `expiresAt`, at least 0: the push's TTL (RFC 8030 §5.2). */
 export function remainingSeconds(expiresAt: number, now: number): number {

@@ -1,6 +1,6 @@
 import webPush from "web-push";
 import { createWebhookTransport, type WebhookTransport } from "../notify/webhooks/webhook-transport.ts";
-import type { PushMessage, PushOutcome, PushSender, PushTarget } from "./push-message.ts";
+import type { PushMessage, PushOutcome, PushSender, WebPushTarget } from "./push-message.ts";
 import { remainingSeconds } from "./push-message.ts";
 import { pushTopic } from "./push-topic.ts";
 
@@ -38,9 +38,7 @@ export interface WebPushSenderOptions {
  * Headers: `TTL` = seconds until the request expires (RFC 8030 §5.2), `Urgency: high`
  * (RFC 8030 §5.3: wake the device now), `Topic` = the request id (RFC 8030 §5.4).
  */
-export function createWebPushSender(
-  options: WebPushSenderOptions,
-): PushSender<Extract<PushTarget, { kind: "webpush" }>> {
+export function createWebPushSender(options: WebPushSenderOptions): PushSender<WebPushTarget> {
   const { vapid, now, timeoutMs } = options;
   const transport =
     options.transport ??
