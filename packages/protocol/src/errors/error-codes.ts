@@ -72,6 +72,12 @@ export const ERROR_CODES = {
   device_not_found: { status: 404, message: "No such device." },
   pairing_failed: { status: 400, message: "Pairing failed; start again." },
 
+  // ── Push notifications (DESIGN §4.10) ───────────────────────────────────────────────────────
+  push_not_configured: { status: 404, message: "This server does not send this kind of push notification." },
+  push_subscription_invalid: { status: 400, message: "The push subscription is not valid." },
+  push_subscription_not_found: { status: 404, message: "No such push subscription." },
+  push_subscription_limit: { status: 409, message: "Too many push subscriptions; remove one first." },
+
   // ── Audit log (DESIGN §4.8) ────────────────────────────────────────────────────────────────
   audit_index_out_of_range: { status: 400, message: "That log index or tree size is out of range." },
 } as const satisfies Record<string, { status: number; message: string }>;
