@@ -25,6 +25,7 @@ import { createEventBus } from "./notify/create-event-bus.ts";
 import type { EventBus } from "./notify/event-bus.ts";
 import { createWebhookService, type WebhookService } from "./notify/webhooks/webhook-service.ts";
 import { createPasskeyServices, type PasskeyServices } from "./passkeys/passkey-services.ts";
+import { createPushService, type PushService } from "./push/push-service.ts";
 import { createSessionService } from "./sessions/create-session-service.ts";
 import type { SessionService } from "./sessions/session.ts";
 
@@ -67,6 +68,8 @@ export interface AppServices {
   readonly webhooks: WebhookService;
   /** The process's Prometheus counters (src/metrics), served at /metrics. */
   readonly metrics: MetricsRegistry;
+  /** Push notifications of new requests: Web Push, APNs, FCM subscriptions and sending (src/push, DESIGN §4.10). */
+  readonly push: PushService;
 }
 
 /** The parts services are built from. */
@@ -104,6 +107,8 @@ export function createAppServices(base: AppServicesBase, overrides: Partial<AppS
       config: base.config,
       signingKey: base.config.secrets.signingKeys[0] as Config["secrets"]["signingKeys"][number],
     });
+  const push =
+    overrides.push ?? createPushService({ config: base.config, db: base.db, clock, dataKeys: userDataKeys, metrics });
   // Agents and approvals need each other: revoking an agent cancels its requests, and "I didn't
   // ask for this" on a request suspends its agent. Each gets the other through a late binding.
   let inFlight: InFlightApprovals | undefined = overrides.inFlightApprovals;
@@ -119,7 +124,7 @@ export function createAppServices(base: AppServicesBase, overrides: Partial<AppS
       nonces: createDecisionNonces(createTokenDigester(base.config.secrets.masterKey)),
       receipts,
       passkeys,
-      notifier: createApprovalNotifier({ bus: events, webhooks, onError: onEventError }),
+      notifier: createApprovalNotifier({ bus: events, webhooks, onError: onEventError, push: push.notifier }),
       mailer,
       users: accounts.users,
       suspendAgent: (tx, person, agentId, cause) =>
@@ -151,6 +156,7 @@ export function createAppServices(base: AppServicesBase, overrides: Partial<AppS
     events,
     webhooks,
     metrics,
+    push,
   };
   return { ...services, ...overrides };
 }
