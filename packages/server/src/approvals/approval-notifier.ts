@@ -14,15 +14,21 @@ export interface ApprovalNotifier {
   changed(tx: Transaction, row: ApprovalRow, type: ApprovalEventType): Promise<void>;
 }
 
-/** Builds the notifier over the event bus and the webhook outbox. */
+/**
+ * Builds the notifier over the event bus, the webhook outbox and, when given, push notifications
+ * (src/push, DESIGN §4.10): a new request is pushed to the person's devices after its commit, off
+ * the request path, so a slow or failing push service never delays or fails the creation.
+ */
 export function createApprovalNotifier(deps: {
   bus: EventBus;
   webhooks: Pick<WebhookService, "enqueue" | "kick">;
   onError: (error: unknown) => void;
+  push?: { approvalCreated(row: ApprovalRow): void };
 }): ApprovalNotifier {
-  const { bus, webhooks, onError } = deps;
+  const { bus, webhooks, onError, push } = deps;
   return Object.freeze({
     async changed(tx: Transaction, row: ApprovalRow, type: ApprovalEventType) {
+      if (push !== undefined && type === "approval.created") tx.afterCommit(() => push.approvalCreated(row));
       if (row.callback_url !== null && isTerminal(row.status) && row.decided_at !== null) {
         await webhooks.enqueue(tx, {
           approvalId: row.id,
