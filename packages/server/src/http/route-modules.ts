@@ -10,6 +10,7 @@ import { registerMailer } from "../mail/register-mailer.ts";
 import { registerMetricsRoutes } from "../metrics/metrics-routes.ts";
 import { registerWebhookWorker } from "../notify/webhooks/register-webhook-worker.ts";
 import { registerPasskeys } from "../passkeys/register-passkeys.ts";
+import { registerPushRoutes } from "../push/push-routes.ts";
 import { registerSessions } from "../sessions/register-sessions.ts";
 import { registerWebApp } from "../web-app/web-app-routes.ts";
 
@@ -29,5 +30,6 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   (app, services) => registerWebhookWorker(app, services.webhooks),
   registerMetricsRoutes,
   registerAuditRoutes,
+  registerPushRoutes,
   registerWebApp,
 ];
