@@ -1,0 +1,91 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance } from "fastify";
+import { createAppServices } from "../../packages/server/src/app-services.ts";
+import { loadConfig } from "../../packages/server/src/config/load-config.ts";
+import { buildApp } from "../../packages/server/src/http/build-app.ts";
+import { createMemoryMailer, type MemoryMailer } from "../../packages/server/src/mail/memory-mailer.ts";
+import { createTestDatabase, type TestDatabase } from "../../packages/server/test-support/test-database.ts";
+
+/** The repository's root. */
+export const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+/** The real server with the built app, listening on `http://localhost:<port>`. */
+export interface E2eServer {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly mailer: MemoryMailer;
+  /** A temporary directory for key files and the like, removed by `close`. */
+  readonly dir: string;
+  /** The last 6-digit code mailed to `email`. */
+  lastCode(email: string): string;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "localhost", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Builds the web app as `npm start` does, so the test runs what a user gets. */
+export function buildWebApp(): string {
+  return execFileSync(
+    process.execPath,
+    ["--disable-warning=ExperimentalWarning", join(REPO, "packages/web/scripts/build.ts")],
+    { cwd: REPO, encoding: "utf8" },
+  ).trim();
+}
+
+/**
+ * Starts the server in process (so the sign-up mail is read from a memory mailer) on an embedded
+ * database in a temporary directory, with the public URL `http://localhost:<port>`: the app
+ * origin, the API origin and the passkeys' relying party id `localhost`.
+ */
+export async function startE2eServer(): Promise<E2eServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "cs-e2e-"));
+  const url = `http://localhost:${port}`;
+  const config = loadConfig(
+    {
+      COUNTERSIGN_ENV: "test",
+      COUNTERSIGN_DATA_DIR: join(dir, "data"),
+      COUNTERSIGN_PORT: String(port),
+      COUNTERSIGN_PUBLIC_URL: url,
+      COUNTERSIGN_AUTH_MIN_DURATION_MS: "0",
+    },
+    { cwd: dir },
+  );
+  const database: TestDatabase = await createTestDatabase("pglite");
+  const mailer = createMemoryMailer();
+  const services = createAppServices({ config, db: database.db }, { mailer });
+  const app = await buildApp({ config, db: database.db, services, logLevel: "silent" });
+  await app.listen({ host: "localhost", port });
+  return {
+    app,
+    url,
+    mailer,
+    dir,
+    lastCode(email) {
+      const mail = mailer.sent.filter((m) => m.to === email.toLowerCase()).at(-1);
+      const code = mail?.text.match(/\b(\d{6})\b/)?.[1];
+      if (code === undefined) throw new Error(`no code was mailed to ${email}`);
+      return code;
+    },
+    async close() {
+      await app.close();
+      await database.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,261 @@
+import {
+  type Decision,
+  type DisplayPayload,
+  decisionChallenge,
+  displayPayloadHash,
+  toBase64Url,
+} from "@countersign/protocol";
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api/api.ts";
+import { ApiError } from "../api/api-error.ts";
+import type { Approval, ApprovalDetail } from "../api/types.ts";
+import { AgentBadge, ConfirmDialog, Countdown, ErrorMessage, Loading, ScreenTitle } from "../components/common.tsx";
+import { ContextTable } from "../components/context-table.tsx";
+import { NumberKeypad } from "../components/keypad.tsx";
+import { formatDateTime, t } from "../i18n/i18n.ts";
+import { lastApprovalEvent } from "../live/approval-events.ts";
+import { now } from "../state.ts";
+import { usePasskey } from "../webauthn/ceremonies.ts";
+import { DecisionRecord } from "./decision-record.tsx";
+
+/** What the screen shows, and the hash of exactly that. */
+interface Shown {
+  detail: ApprovalDetail;
+  /** The display payload as rendered: a frozen copy, the single source of every shown field. */
+  payload: Readonly<DisplayPayload> | null;
+  /** `displayPayloadHash(payload)`, computed here from what is rendered (T-9, DESIGN §4.5). */
+  hash: string | null;
+}
+
+const OPEN = new Set(["pending", "delivered"]);
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * One request, and the only place a decision can be made (DESIGN §4.6). Every field of the
+ * display payload is shown; the hash sent with the decision is computed from that same rendered
+ * object; Approve stays disabled until six digits are typed; an expired or closed request, or one
+ * whose hash does not match what the agent was told, cannot be acted on.
+ */
+export function RequestDetail({ id }: { id: string }) {
+  const [shown, setShown] = useState<Shown | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [digits, setDigits] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [confirmReport, setConfirmReport] = useState(false);
+
+  const load = async () => {
+    try {
+      const detail = await api<ApprovalDetail>("GET", `/v1/me/approvals/${id}`);
+      const payload =
+        detail.approval.display_payload === null ? null : deepFreeze(structuredClone(detail.approval.display_payload));
+      const hash = payload === null ? null : await displayPayloadHash(payload);
+      setShown({ detail, payload, hash });
+      setLoadError(null);
+      // This device has shown the request: pending → delivered (§4.10). Best effort.
+      if (detail.approval.status === "pending" && detail.decision !== null) {
+        api("POST", `/v1/me/approvals/${id}/delivered`).catch(() => undefined);
+      }
+    } catch (caught) {
+      setLoadError(caught);
+    }
+  };
+
+  useEffect(() => {
+    setShown(null);
+    setDigits("");
+    setError(null);
+    void load();
+  }, [id]);
+
+  // The request changed elsewhere (expired, canceled, decided on another device): show it.
+  const event = lastApprovalEvent.value;
+  useEffect(() => {
+    if (event !== null && event.approval_id === id && !busy) void load();
+  }, [event]);
+
+  if (shown === null) {
+    return (
+      <section>
+        <ScreenTitle>{t("detail.title")}</ScreenTitle>
+        {loadError === null ? <Loading /> : <ErrorMessage error={loadError} />}
+        <p>
+          <a href="/">{t("detail.back")}</a>
+        </p>
+      </section>
+    );
+  }
+
+  const { detail, payload, hash } = shown;
+  const approval = detail.approval;
+  const ticket = detail.decision;
+  const expired = new Date(approval.expires_at).getTime() <= now.value;
+  const hashMatches = hash !== null && hash === approval.display_payload_hash;
+  const open = OPEN.has(approval.status) && ticket !== null && !expired;
+  const actionable = open && hashMatches && payload !== null;
+
+  const decide = async (decision: Decision, notRequested = false) => {
+    if (!actionable || ticket === null || hash === null) return;
+    if (decision === "approve" && digits.length !== 6) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const challenge = await decisionChallenge({
+        requestId: approval.id,
+        decision,
+        displayPayloadHash: hash,
+        nonce: ticket.nonce,
+      });
+      const credential = await usePasskey({
+        challenge: toBase64Url(challenge),
+        rpId: ticket.rp_id,
+        allowCredentials: ticket.allow_credentials,
+        userVerification: "required",
+        timeout: 120_000,
+      });
+      await api<Approval>("POST", `/v1/me/approvals/${approval.id}/decision`, {
+        decision,
+        ...(decision === "approve" ? { number: digits } : {}),
+        display_payload_hash: hash,
+        nonce: ticket.nonce,
+        credential,
+        ...(notRequested ? { not_requested: true } : {}),
+      });
+    } catch (caught) {
+      setError(caught);
+      if (caught instanceof ApiError && caught.code === "number_mismatch") setDigits("");
+    } finally {
+      // A fresh nonce and the new state (tries left, or the outcome) either way.
+      await load();
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="detail">
+      <p>
+        <a href="/">← {t("detail.back")}</a>
+      </p>
+      <ScreenTitle>{payload?.title ?? approval.action_type}</ScreenTitle>
+      {payload !== null && (
+        <dl class="fields">
+          <div>
+            <dt>{t("detail.agent")}</dt>
+            <dd>
+              <span class="agent-name">{payload.agent_name}</span> <AgentBadge verified={payload.agent_verified} />
+            </dd>
+          </div>
+          <div>
+            <dt>{t("detail.agentId")}</dt>
+            <dd>
+              <code>{payload.agent_id}</code>
+            </dd>
+          </div>
+          <div>
+            <dt>{t("detail.action")}</dt>
+            <dd>
+              <code class="action">{payload.action_type}</code>
+            </dd>
+          </div>
+          <div>
+            <dt>{t("detail.titleField")}</dt>
+            <dd>{payload.title}</dd>
+          </div>
+          {payload.binding_message !== null && (
+            <div>
+              <dt>{t("detail.binding")}</dt>
+              <dd class="binding">{payload.binding_message}</dd>
+            </div>
+          )}
+          <div>
+            <dt>{t("detail.body")}</dt>
+            <dd class="body-text">{payload.body}</dd>
+          </div>
+          <div>
+            <dt>{t("detail.created")}</dt>
+            <dd>
+              <time dateTime={payload.created_at}>{formatDateTime(payload.created_at)}</time>
+            </dd>
+          </div>
+          <div>
+            <dt>{t("detail.expires")}</dt>
+            <dd>
+              <time dateTime={payload.expires_at}>{formatDateTime(payload.expires_at)}</time>{" "}
+              {OPEN.has(approval.status) && <Countdown expiresAt={payload.expires_at} />}
+            </dd>
+          </div>
+        </dl>
+      )}
+      {payload !== null && (
+        <>
+          <h2>{t("detail.context")}</h2>
+          <ContextTable context={payload.context} />
+        </>
+      )}
+
+      {OPEN.has(approval.status) && !hashMatches && (
+        <p class="error" role="alert">
+          {t("detail.hashMismatch")}
+        </p>
+      )}
+
+      {open ? (
+        <div class="decide">
+          <NumberKeypad value={digits} onChange={setDigits} disabled={busy || !actionable} />
+          {approval.number_attempts_remaining < 3 && (
+            <p class="muted" role="status">
+              {t("detail.attempts", { n: approval.number_attempts_remaining })}
+            </p>
+          )}
+          <div class="decide-buttons">
+            <button
+              type="button"
+              class="button primary wide"
+              disabled={!actionable || busy || digits.length !== 6}
+              onClick={() => decide("approve")}
+            >
+              {t("detail.approve")}
+            </button>
+            <button type="button" class="button wide" disabled={!actionable || busy} onClick={() => decide("reject")}>
+              {t("detail.reject")}
+            </button>
+            <button
+              type="button"
+              class="button danger-outline wide"
+              disabled={!actionable || busy}
+              onClick={() => setConfirmReport(true)}
+            >
+              {t("detail.notRequested")}
+            </button>
+          </div>
+          {busy && (
+            <p class="muted" role="status">
+              {t("detail.working")}
+            </p>
+          )}
+          <ConfirmDialog
+            open={confirmReport}
+            message={t("detail.notRequestedConfirm")}
+            confirmLabel={t("detail.confirmReport")}
+            danger
+            onCancel={() => setConfirmReport(false)}
+            onConfirm={() => {
+              setConfirmReport(false);
+              void decide("reject", true);
+            }}
+          />
+        </div>
+      ) : (
+        <DecisionRecord approval={approval} expiredNow={OPEN.has(approval.status) && expired} />
+      )}
+      <ErrorMessage error={error} />
+    </section>
+  );
+}

@@ -1,0 +1,43 @@
+import { useState } from "preact/hooks";
+import { api } from "../api/api.ts";
+import { ErrorMessage, ScreenTitle } from "../components/common.tsx";
+import { t } from "../i18n/i18n.ts";
+import { navigate } from "../router.ts";
+import { refreshSession } from "../session.ts";
+import { usePasskey } from "../webauthn/ceremonies.ts";
+
+/** Sign-in: one button, a discoverable passkey (no username). */
+export function SignIn() {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const signIn = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const options = await api<Record<string, unknown>>("POST", "/v1/auth/passkey/options");
+      const credential = await usePasskey(options);
+      await api("POST", "/v1/auth/passkey/verify", { credential });
+      await refreshSession();
+      navigate("/", { replace: true });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="narrow">
+      <ScreenTitle>{t("signin.title")}</ScreenTitle>
+      <p>{t("signin.lead")}</p>
+      <button type="button" class="button primary wide" onClick={signIn} disabled={busy}>
+        {t("signin.button")}
+      </button>
+      <ErrorMessage error={error} />
+      <p class="center">
+        {t("signin.new")} <a href="/signup">{t("signin.toSignup")}</a>
+      </p>
+    </section>
+  );
+}

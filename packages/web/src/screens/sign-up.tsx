@@ -1,0 +1,156 @@
+import { useState } from "preact/hooks";
+import { api } from "../api/api.ts";
+import { CopyButton, ErrorMessage, ScreenTitle } from "../components/common.tsx";
+import { t } from "../i18n/i18n.ts";
+import { navigate } from "../router.ts";
+import { refreshSession } from "../session.ts";
+import { createPasskey } from "../webauthn/ceremonies.ts";
+
+type Step =
+  | { name: "email" }
+  | { name: "code"; email: string }
+  | { name: "passkey"; ticket: string }
+  | { name: "recovery"; codes: string[] };
+
+/**
+ * Sign-up (DESIGN §4.9): email → emailed code → passkey → the recovery codes, shown once, with an
+ * "I saved them" step before the app opens.
+ */
+export function SignUp() {
+  const [step, setStep] = useState<Step>({ name: "email" });
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState(false);
+
+  const run = (action: (form: HTMLFormElement | null) => Promise<void>) => async (event: Event) => {
+    event.preventDefault();
+    const form = event.currentTarget instanceof HTMLFormElement ? event.currentTarget : null;
+    setBusy(true);
+    setError(null);
+    try {
+      await action(form);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const field = (form: HTMLFormElement | null, name: string) =>
+    ((form?.elements.namedItem(name) as HTMLInputElement | null)?.value ?? "").trim();
+
+  const stepNumber = { email: 1, code: 2, passkey: 3, recovery: 4 }[step.name];
+
+  return (
+    <section class="narrow">
+      <ScreenTitle>{step.name === "recovery" ? t("signup.recoveryTitle") : t("signup.title")}</ScreenTitle>
+      <p class="muted">{t("signup.step", { n: stepNumber })}</p>
+
+      {step.name === "email" && (
+        <form
+          onSubmit={run(async (form) => {
+            const email = field(form, "email");
+            await api("POST", "/v1/auth/signup/start", { email });
+            setStep({ name: "code", email });
+          })}
+        >
+          <label for="email">{t("signup.email")}</label>
+          <input id="email" name="email" type="email" autoComplete="email" required />
+          <button type="submit" class="button primary wide" disabled={busy}>
+            {t("signup.sendCode")}
+          </button>
+        </form>
+      )}
+
+      {step.name === "code" && (
+        <form
+          onSubmit={run(async (form) => {
+            const code = field(form, "code");
+            const res = await api<{ ticket: string }>("POST", "/v1/auth/signup/verify", { email: step.email, code });
+            setStep({ name: "passkey", ticket: res.ticket });
+          })}
+        >
+          <p>{t("signup.codeSent", { email: step.email })}</p>
+          <label for="code">{t("signup.code")}</label>
+          <input
+            id="code"
+            name="code"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            pattern="[0-9]{6}"
+            maxLength={6}
+            required
+          />
+          <button type="submit" class="button primary wide" disabled={busy}>
+            {t("signup.verify")}
+          </button>
+        </form>
+      )}
+
+      {step.name === "passkey" && (
+        <form
+          onSubmit={run(async (form) => {
+            const name = field(form, "passkey-name") || t("signup.passkeyDefault");
+            const options = await api<Record<string, unknown>>("POST", "/v1/auth/signup/passkey/options", {
+              ticket: step.ticket,
+            });
+            const credential = await createPasskey(options);
+            const res = await api<{ recovery_codes: string[] }>("POST", "/v1/auth/signup/passkey/verify", {
+              ticket: step.ticket,
+              credential,
+              name,
+            });
+            setStep({ name: "recovery", codes: res.recovery_codes });
+          })}
+        >
+          <p>{t("signup.passkeyLead")}</p>
+          <label for="passkey-name">{t("signup.passkeyName")}</label>
+          <input id="passkey-name" name="passkey-name" maxLength={64} placeholder={t("signup.passkeyDefault")} />
+          <button type="submit" class="button primary wide" disabled={busy}>
+            {t("signup.createPasskey")}
+          </button>
+        </form>
+      )}
+
+      {step.name === "recovery" && (
+        <div>
+          <p>{t("signup.recoveryLead")}</p>
+          <ol class="codes" aria-label={t("signup.recoveryTitle")}>
+            {step.codes.map((code) => (
+              <li key={code}>
+                <code>{code}</code>
+              </li>
+            ))}
+          </ol>
+          <CopyButton text={step.codes.join("\n")} />
+          <p class="check">
+            <input
+              id="saved"
+              type="checkbox"
+              checked={saved}
+              onChange={(e) => setSaved((e.currentTarget as HTMLInputElement).checked)}
+            />
+            <label for="saved">{t("signup.savedCheck")}</label>
+          </p>
+          <button
+            type="button"
+            class="button primary wide"
+            disabled={!saved || busy}
+            onClick={run(async () => {
+              await refreshSession();
+              navigate("/", { replace: true });
+            })}
+          >
+            {t("signup.finish")}
+          </button>
+        </div>
+      )}
+
+      <ErrorMessage error={error} />
+      {step.name !== "recovery" && (
+        <p class="center">
+          {t("signup.have")} <a href="/signin">{t("signup.toSignin")}</a>
+        </p>
+      )}
+    </section>
+  );
+}
