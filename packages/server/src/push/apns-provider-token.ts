@@ -30,6 +30,8 @@ const TOKEN_REUSE_MS = 50 * 60 * 1000;
  */
 export function createApnsProviderToken(options: ApnsProviderTokenOptions): ApnsProviderToken {
   const key = importPKCS8(options.privateKey, "ES256");
+  // Rejections surface through get(); this keeps an unused bad key from being an unhandled one.
+  key.catch(() => {});
   let cached: { token: Promise<string>; issuedAt: number } | undefined;
   return {
     get() {

@@ -36,6 +36,8 @@ const REFRESH_MARGIN_MS = 5 * 60 * 1000;
  */
 export function createFcmAccessToken(options: FcmAccessTokenOptions): FcmAccessToken {
   const key = importPKCS8(options.privateKey, "RS256");
+  // Rejections surface through get(); this keeps an unused bad key from being an unhandled one.
+  key.catch(() => {});
   let cached: { token: Promise<string>; expiresAt: number } | undefined;
 
   const fetchToken = async (): Promise<{ token: string; expiresAt: number }> => {

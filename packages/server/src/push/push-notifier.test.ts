@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { createECDH, randomBytes } from "node:crypto";
+import { before, it } from "node:test";
+import { createTestConfig } from "../../test-support/test-app.ts";
+import { describeEachDatabase } from "../../test-support/test-database.ts";
+import {
+  type ApprovalTestKit,
+  ASK,
+  createApprovalTestKit,
+  type TestAgent,
+  type TestPerson,
+} from "../approvals/test-support/approval-test-kit.ts";
+import { createKeyRingFromConfig } from "../crypto/create-key-ring-from-config.ts";
+import { createUserDataKeys } from "../crypto/user-data-keys.ts";
+import { createMetricsRegistry } from "../metrics/metrics-registry.ts";
+import type { PushMessage, PushOutcome, WebPushTarget } from "./push-message.ts";
+import { createPushNotifier } from "./push-notifier.ts";
+import { createPushService } from "./push-service.ts";
+
+function browserSubscription() {
+  const ecdh = createECDH("prime256v1");
+  ecdh.generateKeys();
+  return {
+    endpoint: `https://push.example.net/${randomBytes(12).toString("base64url")}`,
+    keys: { p256dh: ecdh.getPublicKey().toString("base64url"), auth: randomBytes(16).toString("base64url") },
+  };
+}
+
+describeEachDatabase("the push notifier", (ctx) => {
+  let kit: ApprovalTestKit;
+  let alice: TestPerson;
+  let agent: TestAgent;
+  // A push service that accepts every push but answers only when the test says so.
+  const calls: { target: WebPushTarget; message: PushMessage; answer: (outcome: PushOutcome) => void }[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+
+  before(async () => {
+    const config = createTestConfig();
+    const base = createPushService({
+      config,
+      db: ctx.db,
+      clock: { now: () => kit.clock.now() },
+      dataKeys: createUserDataKeys(createKeyRingFromConfig(config)),
+      metrics: createMetricsRegistry(),
+    });
+    const notifier = createPushNotifier({
+      db: ctx.db,
+      clock: { now: () => kit.clock.now() },
+      dataKeys: createUserDataKeys(createKeyRingFromConfig(config)),
+      subscriptions: base.subscriptions,
+      concurrency: 2,
+      senders: {
+        webpush: (target, message) =>
+          new Promise<PushOutcome>((resolve) => {
+            inFlight++;
+            maxInFlight = Math.max(maxInFlight, inFlight);
+            calls.push({
+              target,
+              message,
+              answer: (outcome) => {
+                inFlight--;
+                resolve(outcome);
+              },
+            });
+          }),
+      },
+      onError: (error) => assert.fail(error as Error),
+    });
+    kit = await createApprovalTestKit(ctx.db, {
+      env: { COUNTERSIGN_SECRETS_FILE: config.secrets.file as string },
+      services: { push: { ...base, notifier } },
+    });
+    alice = await kit.newPerson();
+    agent = await kit.newAgent(alice);
+  });
+
+  const until = async (condition: () => boolean) => {
+    for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(condition(), "condition not reached");
+  };
+
+  it("creates the request without waiting for the push service, and sends at most `concurrency` pushes at once", async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await kit.personCall(alice, "POST", "/v1/me/push/subscriptions", browserSubscription());
+      assert.equal(res.status, 201);
+    }
+    // The push service has not answered anything, yet the agent gets its request.
+    const asked = await kit.ask(agent, { ...ASK, action_type: "deploy.slow" });
+    assert.equal(asked.status, 201);
+    await until(() => calls.length === 2);
+    assert.equal(maxInFlight, 2);
+    while (calls.length < 5) {
+      const pending = calls.filter((c) => !("done" in c));
+      for (const call of pending) {
+        Object.assign(call, { done: true });
+        call.answer({ kind: "delivered" });
+      }
+      await until(() => calls.length === 5 || calls.some((c) => !("done" in c)));
+    }
+    for (const call of calls.filter((c) => !("done" in c))) call.answer({ kind: "delivered" });
+    assert.equal(maxInFlight, 2);
+    assert.equal(new Set(calls.map((c) => c.target.endpoint)).size, 5);
+    for (const call of calls) {
+      assert.deepEqual(Object.keys(call.message.payload).sort(), [
+        "action_type",
+        "agent_name",
+        "approval_id",
+        "title",
+        "type",
+      ]);
+      assert.equal(call.message.expiresAt, Date.parse(asked.body.expires_at));
+    }
+  });
+});
