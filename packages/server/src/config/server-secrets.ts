@@ -101,7 +101,9 @@ function addVapidKeyToEmbeddedFile(problems: string[], file: string): void {
 function generateVapidPrivateKey(): string {
   const ecdh = createECDH("prime256v1");
   ecdh.generateKeys();
-  return toBase64Url(ecdh.getPrivateKey());
+  // getPrivateKey drops leading zero bytes (1 key in 256); VAPID keys are exactly 32 bytes.
+  const scalar = ecdh.getPrivateKey();
+  return toBase64Url(Buffer.concat([Buffer.alloc(32 - scalar.length), scalar]));
 }
 
 /** A fresh, random set of secrets in the secrets-file JSON form. */

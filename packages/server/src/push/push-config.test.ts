@@ -58,6 +58,15 @@ describe("push configuration", () => {
     assert.equal(first.push.fcm, undefined);
   });
 
+  it("generates VAPID keys of exactly 32 bytes, also when the scalar starts with a zero byte", () => {
+    // 1 scalar in 256 starts with 0x00; 3,000 keys all but surely include some.
+    const keys = Array.from({ length: 3_000 }, () =>
+      Buffer.from(generateSecretsDocument().vapidPrivateKey as string, "base64url"),
+    );
+    assert.ok(keys.every((key) => key.length === 32));
+    assert.ok(keys.some((key) => key[0] === 0));
+  });
+
   it("adds a VAPID key to an embedded secrets file generated before Web Push, keeping it 0600", () => {
     const cwd = tempDir();
     loadConfig({}, { cwd });
