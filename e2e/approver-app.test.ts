@@ -278,6 +278,45 @@ describe("the approver app, end to end", { timeout: 240_000, skip }, () => {
     await page.getByLabel("言語").first().selectOption("en");
   });
 
+  it("shows a push as a notification with the title, the agent and the action type, and no actions", async () => {
+    await phone.context.grantPermissions(["notifications"], { origin: server.url });
+    const registrations: { registrationId: string; scopeURL: string }[] = [];
+    phone.cdp.on("ServiceWorker.workerRegistrationUpdated", (event) => registrations.push(...event.registrations));
+    await phone.cdp.send("ServiceWorker.enable");
+    await page.goto(`${server.url}/settings`);
+    await page.getByRole("button", { name: "Notify this device" }).waitFor();
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    const registrationId = registrations.find((r) => r.scopeURL === `${server.url}/`)?.registrationId;
+    assert.ok(registrationId !== undefined, "the service worker is registered for the whole app");
+    const id = "apr_AAAAAAAAAAAAAAAAAAAAAA";
+    // What the server's Web Push sender puts in the encrypted payload (packages/server/src/push/push-message.ts).
+    await phone.cdp.send("ServiceWorker.deliverPushMessage", {
+      origin: server.url,
+      registrationId,
+      data: JSON.stringify({
+        type: "approval.created",
+        approval_id: id,
+        title: "Deploy api v2.3.1",
+        agent_name: "Deploy bot",
+        action_type: "deploy.production",
+      }),
+    });
+    const shown = await page.waitForFunction(async () => {
+      const registration = await navigator.serviceWorker.ready;
+      const [note] = await registration.getNotifications();
+      if (note === undefined) return null;
+      const actions = (note as unknown as { actions: unknown[] }).actions;
+      return { title: note.title, body: note.body, tag: note.tag, data: note.data, actions: actions.length };
+    });
+    assert.deepEqual(await shown.jsonValue(), {
+      title: "Deploy api v2.3.1",
+      body: "Deploy bot · deploy.production",
+      tag: id,
+      data: { id },
+      actions: 0,
+    });
+  });
+
   it("signs in again in a fresh browser context with the same passkey", async () => {
     const credentials = await phone.credentials();
     const fresh = await openPhone(browser, { credentials });

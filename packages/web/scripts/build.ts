@@ -1,7 +1,7 @@
 // Builds the approver app into packages/web/dist: Vite for the app, then the service worker
 // (types stripped, the shell's file list written in), then prints the first-load JavaScript size.
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { stripTypeScriptTypes } from "node:module";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,7 +12,13 @@ import { build } from "vite";
 const FIRST_LOAD_BUDGET = 150 * 1024;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const dist = join(root, "dist");
+const target = join(root, "dist");
+// Built aside and swapped in at the end, so a running server or a concurrent build (two test
+// runs at once) never sees a half-written dist/. node_modules/ is ignored by git and the linter.
+const scratch = join(root, "node_modules", ".countersign-web-build");
+mkdirSync(scratch, { recursive: true });
+const dist = join(scratch, `next-${process.pid}`);
+const retired = join(scratch, `old-${process.pid}`);
 
 await build({
   root,
@@ -68,3 +74,21 @@ if (jsBytes > FIRST_LOAD_BUDGET) {
   process.stderr.write(`web: first-load JS is over the ${kb(FIRST_LOAD_BUDGET)} budget\n`);
   process.exitCode = 1;
 }
+
+for (let attempt = 0; ; attempt++) {
+  try {
+    renameSync(target, retired);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  try {
+    renameSync(dist, target);
+    break;
+  } catch (error) {
+    // Another build swapped its dist/ in between: retire that one too (the builds are identical).
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code !== "ENOTEMPTY" && code !== "EEXIST") || attempt === 5) throw error;
+    rmSync(retired, { recursive: true, force: true });
+  }
+}
+rmSync(retired, { recursive: true, force: true });

@@ -165,6 +165,13 @@ export const JA: Record<StringKey, string> = {
   "settings.seconds": "{n}秒",
   "settings.minutes": "{n}分",
   "settings.notifications": "エージェントが依頼したらデバイスに通知する",
+  "settings.push": "このデバイスの通知",
+  "settings.pushOn": "このデバイスに通知する",
+  "settings.pushOff": "このデバイスへの通知をやめる",
+  "settings.pushActive": "エージェントが依頼すると、このデバイスに通知が届きます。",
+  "settings.pushUnsupported":
+    "このブラウザーは通知を受け取れません。アプリを開いておくとリクエストがリアルタイムで表示されます。",
+  "settings.pushDenied": "ブラウザーの設定でこのサイトの通知がブロックされています。",
   "settings.signOut": "サインアウト",
   "settings.signOutAll": "すべてのデバイスでサインアウト",
   "settings.signOutAllConfirm": "このデバイスを含むすべてのデバイスでサインアウトしますか?",

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import type { Settings as SettingsBody } from "../api/types.ts";
 import { ConfirmDialog, ErrorMessage, Loading, ScreenTitle } from "../components/common.tsx";
+import { PushToggle } from "../components/push-toggle.tsx";
 import { LANGUAGES, type Lang, lang, setLang, t } from "../i18n/i18n.ts";
 import { navigate } from "../router.ts";
 import { signedOut } from "../session.ts";
@@ -91,6 +92,7 @@ export function Settings() {
           </p>
         </div>
       )}
+      <PushToggle />
       <div class="panel">
         <label for="language">{t("lang.label")}</label>
         <select id="language" value={lang.value} onChange={(e) => setLang(e.currentTarget.value as Lang)}>
