@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, it } from "node:test";
 import { createTestConfig } from "../../test-support/test-app.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
@@ -16,6 +18,7 @@ import { createUserDataKeys } from "../crypto/user-data-keys.ts";
 import { createMetricsRegistry } from "../metrics/metrics-registry.ts";
 import { createPushService, type PushService } from "./push-service.ts";
 import { type ApnsStub, startApnsStub } from "./test-support/apns-stub.ts";
+import { type FcmStub, startFcmStub } from "./test-support/fcm-stub.ts";
 import { type PushServiceStub, type StubSubscription, startPushServiceStub } from "./test-support/push-service-stub.ts";
 
 describeEachDatabase("push notifications of new approval requests", (ctx) => {
@@ -23,6 +26,7 @@ describeEachDatabase("push notifications of new approval requests", (ctx) => {
   let push: PushService;
   let stub: PushServiceStub;
   let apnsStub: ApnsStub;
+  let fcmStub: FcmStub;
   let alice: TestPerson;
   let agent: TestAgent;
   const cleanups: (() => unknown)[] = [];
@@ -37,11 +41,33 @@ describeEachDatabase("push notifications of new approval requests", (ctx) => {
       // Provider tokens carry the server's (the kit's manual) time.
       now: () => kit.clock.now(),
     });
-    // The push service's extra CA option takes a PEM bundle: both stubs' certificates.
-    const ca = `${stub.ca}${apnsStub.ca}`;
-    const keyFile = `${process.env.TMPDIR ?? "/tmp"}/cs-push-apns-${process.pid}-${Date.now()}.p8`;
+    const account = { projectId: "countersign-test", clientEmail: "push@countersign-test.iam.gserviceaccount.com" };
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    fcmStub = await startFcmStub({
+      ...account,
+      publicKey: rsa.publicKey.export({ format: "pem", type: "spki" }).toString(),
+      now: () => kit.clock.now(),
+    });
+    // The push service's extra CA option takes a PEM bundle: every stub's certificate.
+    const ca = `${stub.ca}${apnsStub.ca}${fcmStub.ca}`;
+    const dir = mkdtempSync(join(tmpdir(), "cs-push-keys-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const keyFile = join(dir, "AuthKey.p8");
     writeFileSync(keyFile, privateKey.export({ format: "pem", type: "pkcs8" }));
+    const serviceAccount = join(dir, "service-account.json");
+    writeFileSync(
+      serviceAccount,
+      JSON.stringify({
+        type: "service_account",
+        project_id: account.projectId,
+        client_email: account.clientEmail,
+        private_key: rsa.privateKey.export({ format: "pem", type: "pkcs8" }),
+        token_uri: fcmStub.tokenUri,
+      }),
+    );
     const env = {
+      COUNTERSIGN_FCM_SERVICE_ACCOUNT_FILE: serviceAccount,
+      COUNTERSIGN_FCM_URL: fcmStub.baseUrl,
       COUNTERSIGN_APNS_TEAM_ID: team.teamId,
       COUNTERSIGN_APNS_KEY_ID: team.keyId,
       COUNTERSIGN_APNS_KEY_FILE: keyFile,
@@ -74,6 +100,7 @@ describeEachDatabase("push notifications of new approval requests", (ctx) => {
     for (const cleanup of cleanups) await cleanup();
     await stub.close();
     await apnsStub.close();
+    await fcmStub.close();
   });
 
   const subscribe = async (person: TestPerson, subscription: StubSubscription | Record<string, unknown>) =>
@@ -173,5 +200,25 @@ describeEachDatabase("push notifications of new approval requests", (ctx) => {
       listed.body.subscriptions.map((s: { kind: string }) => s.kind),
       ["apns"],
     );
+  });
+
+  it("unsubscribes an FCM token FCM calls UNREGISTERED, and delivers a HIGH-priority message to one it knows", async () => {
+    const erin = await kit.newPerson();
+    const erinAgent = await kit.newAgent(erin);
+    const known = fcmStub.registerDevice();
+    for (const token of [known, "stale-registration-token-0123456789"]) {
+      const res = await subscribe(erin, { kind: "fcm", token });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+    }
+    const asked = await kit.ask(erinAgent, { ...ASK, action_type: "deploy.fcm", ttl_seconds: 90 });
+    await push.notifier.idle();
+    const got = fcmStub.received.filter((r) => r.message.token === known);
+    assert.equal(got.length, 1, fcmStub.refused.join("; "));
+    assert.equal(got[0]?.message.android.priority, "HIGH");
+    assert.equal(got[0]?.message.android.ttl, "90s");
+    assert.equal(got[0]?.message.data.approval_id, asked.body.id);
+    const listed = await kit.personCall(erin, "GET", "/v1/me/push/subscriptions");
+    assert.equal(listed.body.subscriptions.length, 1);
+    assert.equal(listed.body.subscriptions[0].kind, "fcm");
   });
 });
