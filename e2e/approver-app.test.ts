@@ -317,6 +317,35 @@ describe("the approver app, end to end", { timeout: 240_000, skip }, () => {
     });
   });
 
+  it("fits a 360 px wide screen and a desktop, and opens offline from the service worker's shell", async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const path of ["/", "/history", "/agents", "/devices", "/settings"]) {
+      await page.goto(`${server.url}${path}`);
+      await page.locator("main h1").waitFor();
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 360, `${path} is ${width} px wide at 360 px`);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${server.url}/history`);
+    await page.getByTestId("history-list").locator("li").first().waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, "desktop-history.png") });
+    assert.deepEqual(await seriousA11yViolations(page), []);
+    await page.setViewportSize({ width: 390, height: 844 });
+
+    await page.goto(`${server.url}/`);
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    await phone.context.setOffline(true);
+    try {
+      await page.reload();
+      // The shell comes from the service worker's cache; the API cannot be reached, and says so.
+      await page.getByRole("link", { name: "Countersign" }).waitFor();
+      await page.getByText("Cannot reach Countersign", { exact: false }).waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, "19-offline.png") });
+    } finally {
+      await phone.context.setOffline(false);
+    }
+  });
+
   it("signs in again in a fresh browser context with the same passkey", async () => {
     const credentials = await phone.credentials();
     const fresh = await openPhone(browser, { credentials });
