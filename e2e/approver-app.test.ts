@@ -22,7 +22,7 @@ const EMAIL = "ada@example.com";
 // virtual platform authenticator, and an agent enrolled and driven by its own script.
 const skip = existsSync(CHROMIUM) ? false : `needs Debian's Chromium at ${CHROMIUM} (apt-get install chromium)`;
 
-describe("the approver app, end to end", { timeout: 240_000, skip }, () => {
+describe("the approver app, end to end", { timeout: 290_000, skip }, () => {
   let server: E2eServer;
   let browser: Browser;
   let phone: Phone;

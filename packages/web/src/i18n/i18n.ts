@@ -1,29 +1,13 @@
 import { signal } from "@preact/signals";
+import { browserLang, type Lang } from "./browser-lang.ts";
 import { EN, type StringKey } from "./strings-en.ts";
 import { JA } from "./strings-ja.ts";
 import { KO } from "./strings-ko.ts";
 
-/** The languages the app speaks. */
-export const LANGUAGES = [
-  { code: "en", name: "English" },
-  { code: "ko", name: "한국어" },
-  { code: "ja", name: "日本語" },
-] as const;
-
-/** A language code. */
-export type Lang = (typeof LANGUAGES)[number]["code"];
+export { LANGUAGES, type Lang } from "./browser-lang.ts";
 
 const TABLES: Record<Lang, Record<StringKey, string>> = { en: EN, ko: KO, ja: JA };
 const STORAGE_KEY = "countersign.lang";
-
-/** The first of the browser's preferred languages the app speaks, else English. */
-export function browserLang(preferred: readonly string[]): Lang {
-  for (const tag of preferred) {
-    const base = tag.toLowerCase().split("-")[0];
-    if (base === "en" || base === "ko" || base === "ja") return base;
-  }
-  return "en";
-}
 
 function initialLang(): Lang {
   try {
