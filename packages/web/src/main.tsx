@@ -1,13 +1,16 @@
 import { render } from "preact";
+import { onSessionEnded } from "./api/api.ts";
 import { App } from "./app.tsx";
 import { interceptLinks } from "./router.ts";
-import { refreshSession } from "./session.ts";
+import { refreshSession, signedOut } from "./session.ts";
 import "./styles.css";
 
 const root = document.getElementById("app");
 if (root === null) throw new Error("no #app element");
 root.textContent = "";
 interceptLinks(root);
+// Any call that finds the session gone sends the app back to sign-in.
+onSessionEnded(signedOut);
 
 let startupError: unknown = null;
 const draw = () => render(<App startupError={startupError} />, root);

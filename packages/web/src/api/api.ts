@@ -2,6 +2,13 @@ import { ApiError } from "./api-error.ts";
 
 type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
+let sessionEnded: () => void = () => undefined;
+
+/** What to do when the server says the session is gone (expired, signed out elsewhere). */
+export function onSessionEnded(handler: () => void): void {
+  sessionEnded = handler;
+}
+
 /**
  * Calls the person-facing API on this origin. The session cookie goes along by itself
  * (`same-origin`); bodies are JSON (the server's CSRF defences expect JSON and the Origin header
@@ -34,13 +41,9 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
   if (!res.ok) {
     const error = (parsed as { error?: { code?: string; message?: string; request_id?: string; details?: unknown } })
       ?.error;
-    throw new ApiError(
-      error?.code ?? "internal_error",
-      res.status,
-      error?.message ?? res.statusText,
-      error?.request_id ?? null,
-      error?.details,
-    );
+    const code = error?.code ?? "internal_error";
+    if (code === "unauthenticated" || code === "session_expired") sessionEnded();
+    throw new ApiError(code, res.status, error?.message ?? res.statusText, error?.request_id ?? null, error?.details);
   }
   return parsed as T;
 }

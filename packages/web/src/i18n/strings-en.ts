@@ -31,6 +31,7 @@ export const EN = {
   "signup.codeSent": "We sent a 6-digit code to {email}. It is valid for 10 minutes.",
   "signup.code": "Code from the email",
   "signup.verify": "Continue",
+  "signup.resend": "Send a new code",
   "signup.passkeyLead": "Now create a passkey. It stays on this device and confirms every approval.",
   "signup.passkeyName": "Name for this passkey",
   "signup.passkeyDefault": "My phone",

@@ -33,6 +33,7 @@ export const JA: Record<StringKey, string> = {
   "signup.codeSent": "{email} に6桁のコードを送信しました。有効期間は10分です。",
   "signup.code": "メールに届いたコード",
   "signup.verify": "続ける",
+  "signup.resend": "新しいコードを送信",
   "signup.passkeyLead": "パスキーを作成してください。パスキーはこのデバイスに保存され、すべての承認を確認します。",
   "signup.passkeyName": "このパスキーの名前",
   "signup.passkeyDefault": "私のスマートフォン",

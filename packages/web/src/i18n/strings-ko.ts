@@ -33,6 +33,7 @@ export const KO: Record<StringKey, string> = {
   "signup.codeSent": "{email}(으)로 6자리 코드를 보냈습니다. 10분 동안 유효합니다.",
   "signup.code": "이메일로 받은 코드",
   "signup.verify": "계속",
+  "signup.resend": "새 코드 보내기",
   "signup.passkeyLead": "이제 패스키를 만드세요. 패스키는 이 기기에 남아 모든 승인을 확인합니다.",
   "signup.passkeyName": "이 패스키의 이름",
   "signup.passkeyDefault": "내 휴대폰",

@@ -5,7 +5,7 @@ import {
   displayPayloadHash,
   toBase64Url,
 } from "@countersign/protocol";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import { ApiError } from "../api/api-error.ts";
 import type { Approval, ApprovalDetail } from "../api/types.ts";
@@ -49,6 +49,8 @@ export function RequestDetail({ id }: { id: string }) {
   const [error, setError] = useState<unknown>(null);
   const [digits, setDigits] = useState("");
   const [busy, setBusy] = useState(false);
+  const busyRef = useRef(false);
+  busyRef.current = busy;
   const [confirmReport, setConfirmReport] = useState(false);
 
   const load = async () => {
@@ -74,6 +76,18 @@ export function RequestDetail({ id }: { id: string }) {
     setError(null);
     void load();
   }, [id]);
+
+  // The decision nonce is short-lived: fetch a fresh one just before it lapses, so a person who
+  // reads slowly is not refused (the typed digits stay).
+  const nonceExpiresAt = shown?.detail.decision?.nonce_expires_at;
+  useEffect(() => {
+    if (nonceExpiresAt === undefined) return;
+    const delay = Math.max(1_000, new Date(nonceExpiresAt).getTime() - Date.now() - 5_000);
+    const timer = setTimeout(() => {
+      if (!busyRef.current) void load();
+    }, delay);
+    return () => clearTimeout(timer);
+  }, [nonceExpiresAt]);
 
   // The request changed elsewhere (expired, canceled, decided on another device): show it.
   const event = lastApprovalEvent.value;

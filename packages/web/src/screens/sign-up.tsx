@@ -83,6 +83,16 @@ export function SignUp() {
           <button type="submit" class="button primary wide" disabled={busy}>
             {t("signup.verify")}
           </button>
+          <button
+            type="button"
+            class="button wide"
+            disabled={busy}
+            onClick={run(async () => {
+              await api("POST", "/v1/auth/signup/start", { email: step.email });
+            })}
+          >
+            {t("signup.resend")}
+          </button>
         </form>
       )}
 
