@@ -1,6 +1,6 @@
 export {
-  type Decision,
   DECISION_CHALLENGE_VERSION,
+  type Decision,
   type DecisionChallengeInput,
   decisionChallenge,
 } from "./approvals/decision-challenge.ts";

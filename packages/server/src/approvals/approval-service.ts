@@ -36,7 +36,10 @@ export interface ApprovalService extends InFlightApprovals {
   pollForAgent(agentId: string, approvalId: string): Promise<ApprovalRow>;
   /** The agent withdraws its open request (`DELETE`). */
   cancelByAgent(agentId: string, approvalId: string, actor: ActorContext): Promise<ApprovalRow>;
-  listForPerson(userId: string, filter: Omit<ListFilter, "now">): Promise<{ items: PersonApprovalView[]; rows: ApprovalRow[] }>;
+  listForPerson(
+    userId: string,
+    filter: Omit<ListFilter, "now">,
+  ): Promise<{ items: PersonApprovalView[]; rows: ApprovalRow[] }>;
   /** One request for the person, with its display payload; a decision nonce while open. */
   showForPerson(
     userId: string,
