@@ -25,6 +25,8 @@ export function createAgentAuthDeps(
     bearerOnlyAllowed: config.agents.bearerOnlyAllowed,
     proxyTrusted: config.trustProxy.length > 0,
     consumeNonce: createBatchedNonceConsumer(services.db),
+    // Tests that resolve made-up keys have no agent rows to make current.
+    ...(overrides.resolveKey === undefined ? { currentAgent: agents.currentAgent } : {}),
     auditSink: services.auditSink,
     metrics: agentAuthMetrics(services.metrics),
     recordUse: agents.recordUse,

@@ -1,5 +1,7 @@
+import type { IncomingHttpHeaders } from "node:http";
 import { type ErrorCode, isCountersignError } from "@countersign/protocol";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
 import type { AgentAuditSink } from "./agent-audit-sink.ts";
 import type { AgentAuthMetrics } from "./agent-auth-metrics.ts";
 import type {
@@ -82,9 +84,7 @@ export function registerAgentAuth(app: FastifyInstance, deps: AgentAuthDeps): vo
       created: params?.created ?? null,
     };
     // Every log line of the request, "request completed" included, says who and how (DESIGN §4.2).
-    const log = request.log.child({ agent_id: agent.id, auth_mode: authMode });
-    request.log = log;
-    reply.log = log;
+    bindToRequestLog(request, reply, { agent_id: agent.id, auth_mode: authMode });
     deps.metrics.requests.inc({ auth_mode: authMode });
     try {
       await deps.recordUse(agent);
@@ -136,23 +136,50 @@ export async function recordAgentRefusal(
   }
 }
 
+/**
+ * Adds bindings to the request's logger. Fastify gives each request a child logger of its own,
+ * so pino's `setBindings` changes only this request's lines, without building another child.
+ */
+function bindToRequestLog(request: FastifyRequest, reply: FastifyReply, bindings: Record<string, string>): void {
+  const log = request.log as FastifyBaseLogger & Partial<Pick<Logger, "setBindings">>;
+  if (typeof log.setBindings === "function" && reply.log === request.log) {
+    log.setBindings(bindings);
+    return;
+  }
+  const child = request.log.child(bindings);
+  request.log = child;
+  reply.log = child;
+}
+
 /** The RFC 9421 view of a Fastify request: the target exactly as sent, headers as received. */
 export function toAgentRequest(request: FastifyRequest): AgentRequest {
   const url = request.raw.url ?? "/";
   const q = url.indexOf("?");
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    headers[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
   return {
     parts: {
       method: request.method,
       authority: (request.headers.host ?? "").toLowerCase(),
       path: q === -1 ? url : url.slice(0, q),
       query: q === -1 ? "" : url.slice(q),
-      headers,
+      headers: singleValuedHeaders(request.headers),
     },
     body: request.rawBody,
     clientIp: request.ip,
   };
+}
+
+/**
+ * Node joins repeated header lines into one string, except `set-cookie`, which stays an array;
+ * an array is joined the same way here. Headers are only read, so without an array the object
+ * is used as it is rather than copied for every request.
+ */
+function singleValuedHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  for (const name in headers) {
+    if (Array.isArray(headers[name])) {
+      const joined: Record<string, string | undefined> = {};
+      for (const [key, value] of Object.entries(headers)) joined[key] = Array.isArray(value) ? value.join(", ") : value;
+      return joined;
+    }
+  }
+  return headers as Record<string, string | undefined>;
 }

@@ -276,6 +276,7 @@ describeEachDatabase("the agent request pipeline", (ctx) => {
         "checkSignature",
         "checkTimeWindow",
         "checkNonce",
+        "checkAgentCurrent",
         "checkAgentState",
         "checkIpAllowlist",
       ],

@@ -1,4 +1,5 @@
 import type { AgentRequest, AgentRequestCheck, AgentRequestDeps, AgentRequestState } from "./agent-request.ts";
+import { checkAgentCurrent } from "./checks/check-agent-current.ts";
 import { checkAgentState } from "./checks/check-agent-state.ts";
 import { checkBearerToken } from "./checks/check-bearer-token.ts";
 import { checkContentDigest } from "./checks/check-content-digest.ts";
@@ -24,10 +25,12 @@ export const SIGNATURE_CHECKS: readonly AgentRequestCheck[] = [
 
 /**
  * The checks every signed agent request passes, in order: the signature checks, then the agent
- * row (state → allowlist). Later domains append theirs (throttle → cool-down → suppression).
+ * row (made current as of the nonce → state → allowlist). Later domains append theirs
+ * (throttle → cool-down → suppression).
  */
 export const AGENT_REQUEST_CHECKS: readonly AgentRequestCheck[] = [
   ...SIGNATURE_CHECKS,
+  checkAgentCurrent,
   checkAgentState,
   checkIpAllowlist,
 ];
@@ -64,6 +67,10 @@ export async function runAgentRequestPipeline(
   checks: readonly AgentRequestCheck[] = agentRequestChecksFor(request),
   state: AgentRequestState = {},
 ): Promise<AgentRequestState> {
-  for (const check of checks) await check(request, state, deps);
+  for (const check of checks) {
+    // Most checks are synchronous; awaiting only the promises saves a microtask turn for each.
+    const pending = check(request, state, deps);
+    if (pending !== undefined) await pending;
+  }
   return state;
 }

@@ -9,8 +9,9 @@ export type AgentAuthMode = "signed" | "bearer_only";
 export type AgentStatus = "active" | "suspended" | "revoked";
 
 /**
- * The agent row as the checks see it, read fresh from the database for every request, so a
- * revocation, suspension or rotation applies to the very next request in every process.
+ * The agent row as the checks see it: current as of a moment after the request arrived (read
+ * then, or vouched for by the agent change counter, `checkAgentCurrent`), so a revocation,
+ * suspension or rotation applies to the very next request in every process.
  */
 export interface AuthenticatedAgent {
   readonly id: string;
@@ -74,6 +75,18 @@ export interface AgentRequestState {
   key?: ResolvedAgentKey;
   /** The agent, once its credential (signature or bearer token) has been verified. */
   agent?: AuthenticatedAgent;
+  /**
+   * The agent change counter (migration 010) as the statement that consumed the nonce saw it:
+   * the agent row judged after that must reflect every change up to it. Null when not read.
+   */
+  agentChangeSeq?: number | null;
+}
+
+/** A nonce consumed, and the agent change counter as the same statement saw it. */
+export interface NonceConsumption {
+  /** False when the (key id, nonce) pair was seen within the window: a replay. */
+  readonly fresh: boolean;
+  readonly agentChangeSeq: number | null;
 }
 
 /** Everything the checks depend on, injected once when the pipeline is built. */
@@ -95,7 +108,16 @@ export interface AgentRequestDeps {
     nonce: string;
     nowMs: number;
     ttlSeconds: number;
-  }) => Promise<boolean>;
+  }) => Promise<NonceConsumption>;
+  /**
+   * After the nonce: the agent row as current as of `asOf` (`AgentRequestState.agentChangeSeq`),
+   * from the agents domain's cache when it can vouch for it, else read; null when the agent is
+   * gone. Absent, the row `resolveKey` returned is judged as it is.
+   */
+  readonly currentAgent?: (
+    agent: AuthenticatedAgent,
+    asOf: number | null,
+  ) => AuthenticatedAgent | null | Promise<AuthenticatedAgent | null>;
 }
 
 /** One step of the pipeline: throws a coded `CountersignError` to refuse the request. */

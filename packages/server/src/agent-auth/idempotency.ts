@@ -97,22 +97,29 @@ export async function beginIdempotentRequest(
  * like successes, since repeating the request would get the same answer.
  */
 export function registerIdempotencyCompletion(app: FastifyInstance, deps: { db: Queryable }): void {
-  app.addHook("onSend", async (request, reply, payload) => {
+  // Callback style: most responses hold no key, and should not pay for a promise each.
+  app.addHook("onSend", (request, reply, payload, done) => {
     const held = request.idempotency;
-    if (held === undefined || held.settled) return payload;
+    if (held === undefined || held.settled) {
+      done(null, payload);
+      return;
+    }
     held.settled = true;
     const ref = { agentId: held.agentId, key: held.key };
-    try {
-      if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== "string") {
-        await releaseIdempotencyKey(deps.db, ref);
-      } else {
-        const contentType = String(reply.getHeader("content-type") ?? "application/json; charset=utf-8");
-        await completeIdempotencyKey(deps.db, { ...ref, status: reply.statusCode, contentType, body: payload });
-      }
-    } catch (err) {
-      // The response still goes out; the key stays held until its lease ends, then a retry runs.
-      request.log.error({ err }, "could not store the idempotent response");
-    }
-    return payload;
+    const store =
+      reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== "string"
+        ? releaseIdempotencyKey(deps.db, ref)
+        : completeIdempotencyKey(deps.db, {
+            ...ref,
+            status: reply.statusCode,
+            contentType: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
+            body: payload,
+          });
+    store
+      .catch((err: unknown) => {
+        // The response still goes out; the key stays held until its lease ends, then a retry runs.
+        request.log.error({ err }, "could not store the idempotent response");
+      })
+      .finally(() => done(null, payload));
   });
 }

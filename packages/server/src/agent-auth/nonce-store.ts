@@ -1,5 +1,8 @@
 import type { Queryable } from "../db/database.ts";
-import { createTickBatcher } from "./tick-batcher.ts";
+import type { NonceConsumption } from "./agent-request.ts";
+import { createTickBatcher, type TickBatcherOptions } from "./tick-batcher.ts";
+
+const NONCE_BATCHING: TickBatcherOptions = { maxInFlight: 1 };
 
 /**
  * Records a (key id, nonce) pair and reports whether it was fresh, in one statement: a live row
@@ -40,9 +43,16 @@ export interface NonceInput {
  * {@link consumeNonce} for many concurrent requests at once: the nonces that arrive in one turn
  * of the event loop are inserted by one statement (one commit), with the same semantics per
  * nonce. A pair repeated within a batch is fresh only the first time.
+ *
+ * One statement runs at a time; nonces arriving meanwhile wait and go in the next one (group
+ * commit). Measured with bench/agents.ts on PostgreSQL, that doubled the nonces per statement and
+ * cut the database's CPU per request by about two fifths, for less than a millisecond of latency.
+ *
+ * The same statement reads the agent change counter (migration 010), which vouches for cached
+ * agent rows (`checkAgentCurrent`): its snapshot is taken after every request of the batch arrived.
  */
-export function createBatchedNonceConsumer(db: Queryable): (input: NonceInput) => Promise<boolean> {
-  return createTickBatcher<NonceInput, boolean>(async (inputs) => {
+export function createBatchedNonceConsumer(db: Queryable): (input: NonceInput) => Promise<NonceConsumption> {
+  return createTickBatcher<NonceInput, NonceConsumption>(async (inputs) => {
     const seen = new Set<string>();
     const unique: NonceInput[] = [];
     const firsts = inputs.map((input) => {
@@ -54,12 +64,15 @@ export function createBatchedNonceConsumer(db: Queryable): (input: NonceInput) =
     });
     // An existing row is taken over only if it had expired for every request in the batch.
     const now = Math.min(...unique.map((input) => input.nowMs));
-    const { rows } = await db.query<{ key_id: string; nonce: string }>(
-      `INSERT INTO agent_request_nonces (key_id, nonce, expires_at)
-       SELECT k, n, e FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t (k, n, e)
-       ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at
-         WHERE agent_request_nonces.expires_at <= $4
-       RETURNING key_id, nonce`,
+    const { rows } = await db.query<{ key_id: string; nonce: string; agent_change_seq: number }>(
+      `WITH fresh AS (
+         INSERT INTO agent_request_nonces (key_id, nonce, expires_at)
+         SELECT k, n, e FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t (k, n, e)
+         ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at
+           WHERE agent_request_nonces.expires_at <= $4
+         RETURNING key_id, nonce
+       )
+       SELECT key_id, nonce, (SELECT seq FROM agent_change_counter) AS agent_change_seq FROM fresh`,
       [
         unique.map((input) => input.keyId),
         unique.map((input) => input.nonce),
@@ -68,6 +81,11 @@ export function createBatchedNonceConsumer(db: Queryable): (input: NonceInput) =
       ],
     );
     const fresh = new Set(rows.map((row) => `${row.key_id}\n${row.nonce}`));
-    return inputs.map((input, i) => firsts[i] === true && fresh.has(`${input.keyId}\n${input.nonce}`));
-  });
+    // The same value on every row; with no fresh nonce nobody goes on to need it.
+    const agentChangeSeq = rows[0]?.agent_change_seq ?? null;
+    return inputs.map((input, i) => ({
+      fresh: firsts[i] === true && fresh.has(`${input.keyId}\n${input.nonce}`),
+      agentChangeSeq,
+    }));
+  }, NONCE_BATCHING);
 }

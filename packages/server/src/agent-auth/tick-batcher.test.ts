@@ -35,10 +35,41 @@ describe("the tick batcher", () => {
   });
 });
 
+describe("the tick batcher with maxInFlight", () => {
+  it("holds inputs while a batch runs, then sends everything that arrived in one batch", async () => {
+    const batches: number[][] = [];
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const echo = createTickBatcher<number, number>(
+      async (inputs) => {
+        batches.push([...inputs]);
+        if (batches.length === 1) await gate;
+        return inputs;
+      },
+      { maxInFlight: 1 },
+    );
+    const first = echo(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const waiting = [2, 3, 4].map(echo);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(batches, [[1]], "nothing else runs while the first batch does");
+    release();
+    assert.deepEqual(await Promise.all([first, ...waiting]), [1, 2, 3, 4]);
+    assert.deepEqual(batches, [[1], [2, 3, 4]]);
+  });
+
+  it("refuses a limit below one", () => {
+    assert.throws(() => createTickBatcher(async (inputs) => inputs, { maxInFlight: 0 }), RangeError);
+  });
+});
+
 describeEachDatabase("the batched nonce consumer", (ctx) => {
   it("accepts each (key id, nonce) once, within a batch and across batches", async () => {
     const consume = createBatchedNonceConsumer(ctx.db);
-    const at = (keyId: string, nonce: string, nowMs = 1_000_000) => consume({ keyId, nonce, nowMs, ttlSeconds: 600 });
+    const at = async (keyId: string, nonce: string, nowMs = 1_000_000) =>
+      (await consume({ keyId, nonce, nowMs, ttlSeconds: 600 })).fresh;
     assert.deepEqual(await Promise.all([at("k", "a"), at("k", "a"), at("k", "b"), at("j", "a")]), [
       true,
       false,
@@ -47,5 +78,12 @@ describeEachDatabase("the batched nonce consumer", (ctx) => {
     ]);
     assert.deepEqual(await Promise.all([at("k", "a", 1_599_000), at("k", "c")]), [false, true]);
     assert.equal(await at("k", "a", 1_600_000), true, "taken back once expired");
+  });
+
+  it("reports the agent change counter as its statement saw it", async () => {
+    const consume = createBatchedNonceConsumer(ctx.db);
+    const { rows } = await ctx.db.query<{ seq: number }>("SELECT seq FROM agent_change_counter");
+    const consumed = await consume({ keyId: "k-seq", nonce: "n", nowMs: 1_000_000, ttlSeconds: 600 });
+    assert.deepEqual(consumed, { fresh: true, agentChangeSeq: rows[0]?.seq });
   });
 });

@@ -13,33 +13,57 @@ export type TickBatcher<I, O> = (input: I) => Promise<O>;
 /** Most inputs in one statement; more wait for the next. */
 export const MAX_BATCH = 256;
 
+/** How a batcher runs its batches. */
+export interface TickBatcherOptions {
+  /**
+   * How many batches may run at once (default: no limit). With 1, inputs that arrive while a
+   * batch runs wait for it and then go together, like a database's group commit: under load each
+   * statement (and each commit) serves many more callers, for about one statement's latency more.
+   */
+  readonly maxInFlight?: number;
+}
+
 /**
  * Builds a batcher around `run`, which takes the inputs gathered in one turn and returns one
  * output per input, in order. A failed `run` rejects every caller of that batch.
  */
-export function createTickBatcher<I, O>(run: (inputs: readonly I[]) => Promise<readonly O[]>): TickBatcher<I, O> {
+export function createTickBatcher<I, O>(
+  run: (inputs: readonly I[]) => Promise<readonly O[]>,
+  options: TickBatcherOptions = {},
+): TickBatcher<I, O> {
+  const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
+  if (!(maxInFlight >= 1)) throw new RangeError("maxInFlight must be at least 1");
   let queue: { input: I; resolve: (output: O) => void; reject: (error: unknown) => void }[] = [];
   let scheduled = false;
+  let inFlight = 0;
 
+  const settle = (batch: typeof queue, outputs: readonly O[]) => {
+    if (outputs.length !== batch.length) throw new Error("a batch must answer every input");
+    batch.forEach((entry, i) => {
+      entry.resolve(outputs[i] as O);
+    });
+  };
   const flush = () => {
     scheduled = false;
-    const batch = queue.slice(0, MAX_BATCH);
-    queue = queue.slice(MAX_BATCH);
+    // A running batch's completion schedules the next flush.
+    if (inFlight >= maxInFlight || queue.length === 0) return;
+    const batch = queue.length <= MAX_BATCH ? queue : queue.slice(0, MAX_BATCH);
+    queue = queue.length <= MAX_BATCH ? [] : queue.slice(MAX_BATCH);
     if (queue.length > 0) schedule();
+    inFlight++;
     run(batch.map((entry) => entry.input))
       .then(
-        (outputs) => {
-          if (outputs.length !== batch.length) throw new Error("a batch must answer every input");
-          batch.forEach((entry, i) => {
-            entry.resolve(outputs[i] as O);
-          });
-        },
+        (outputs) => settle(batch, outputs),
         (error: unknown) => {
           for (const entry of batch) entry.reject(error);
         },
       )
       .catch((error: unknown) => {
         for (const entry of batch) entry.reject(error);
+      })
+      .finally(() => {
+        inFlight--;
+        if (queue.length > 0) schedule();
       });
   };
   const schedule = () => {

@@ -81,12 +81,26 @@ export async function findAgentById(
   return rows[0];
 }
 
-/** Agents by id, in any order; missing ids are left out. */
-export async function findAgentsByIds(q: Queryable, agentIds: readonly string[]): Promise<AgentRow[]> {
-  const { rows } = await q.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE id = ANY($1::text[])`, [
-    [...agentIds],
-  ]);
+/**
+ * Agents by id (missing ids are left out), with the number of the last agent change committed
+ * as this statement saw it (migration 010): the rows reflect every change up to that number.
+ */
+export async function findAgentsByIdsWithChangeSeq(
+  q: Queryable,
+  agentIds: readonly string[],
+): Promise<(AgentRow & { change_seq: number })[]> {
+  const { rows } = await q.query<AgentRow & { change_seq: number }>(
+    `SELECT ${AGENT_COLUMNS}, (SELECT seq FROM agent_change_counter) AS change_seq
+       FROM agents WHERE id = ANY($1::text[])`,
+    [[...agentIds]],
+  );
   return rows;
+}
+
+/** The number of the last agent change committed (migration 010). */
+export async function readAgentChangeSeq(q: Queryable): Promise<number> {
+  const { rows } = await q.query<{ seq: number }>("SELECT seq FROM agent_change_counter");
+  return one(rows).seq;
 }
 
 /** A key with its agent's current row, in one round trip. */

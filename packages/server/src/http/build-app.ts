@@ -69,9 +69,13 @@ export async function buildApp(deps: AppDeps) {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook("onRequest", async (request, reply) => {
+  // Callback-style hooks here and in http/: every request runs them, and an async hook costs a
+  // promise and a microtask turn each.
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
+  app.addHook("onClose", () => services.agents.close());
   registerErrorHandler(app);
   registerJsonBodyParser(app);
   await registerSecurityHeaders(app, { https: config.publicUrl.startsWith("https:") });

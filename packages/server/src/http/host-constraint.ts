@@ -23,11 +23,11 @@ export function registerHostConstraint(app: FastifyInstance, hosts: { appHost: s
     }
   });
 
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", (request, _reply, done) => {
     const surface = request.routeOptions.config.surface;
-    // Unmatched URLs have no surface; the not-found handler answers them.
-    if (surface === undefined) return;
     const host = request.headers.host?.toLowerCase();
-    if (host === undefined || !allowed[surface].includes(host)) throw new CountersignError("misdirected_request");
+    // Unmatched URLs have no surface; the not-found handler answers them.
+    if (surface === undefined || (host !== undefined && allowed[surface].includes(host))) done();
+    else done(new CountersignError("misdirected_request"));
   });
 }

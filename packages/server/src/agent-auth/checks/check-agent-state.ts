@@ -3,8 +3,9 @@ import type { AgentRequestCheck } from "../agent-request.ts";
 
 /**
  * The agent behind a verified credential must be usable now (DESIGN §4.3): not revoked, the key
- * enrolled under the agent's current credentials version, not suspended. The row was read for
- * this request, so revoke, rotate and suspend apply to the next request in every process.
+ * enrolled under the agent's current credentials version, not suspended. The row is current as
+ * of this request (`checkAgentCurrent`), so revoke, rotate and suspend apply to the next request
+ * in every process.
  *
  * The credential must also be of the kind the agent's row names (T-10): the auth mode is never
  * taken from the request.

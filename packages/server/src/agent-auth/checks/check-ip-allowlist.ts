@@ -19,8 +19,8 @@ export const checkIpAllowlist: AgentRequestCheck = (request, state, deps) => {
   if (!matcherFor(list)(request.clientIp)) throw new CountersignError("ip_not_allowed");
 };
 
-// Building a BlockList costs more than matching one, and the agent row (read fresh on every
-// request) brings a new array each time: matchers are kept by the list's content, boundedly.
+// Building a BlockList costs more than matching one, and a freshly read agent row brings a new
+// array: matchers are kept by the list's content, boundedly.
 const MATCHERS = new Map<string, (ip: string) => boolean>();
 const MAX_MATCHERS = 1_000;
 

@@ -10,6 +10,9 @@ export const checkNonce: AgentRequestCheck = async (_request, state, deps) => {
   const params = state.signature?.params;
   if (params === undefined) throw new CountersignError("invalid_signature");
   const input = { keyId: params.keyid, nonce: params.nonce, nowMs: deps.clock.now(), ttlSeconds: deps.nonceTtlSeconds };
-  const fresh = await (deps.consumeNonce ? deps.consumeNonce(input) : consumeNonce(deps.db, input));
-  if (!fresh) throw new CountersignError("nonce_replay");
+  const consumed = deps.consumeNonce
+    ? await deps.consumeNonce(input)
+    : { fresh: await consumeNonce(deps.db, input), agentChangeSeq: null };
+  if (!consumed.fresh) throw new CountersignError("nonce_replay");
+  state.agentChangeSeq = consumed.agentChangeSeq;
 };
