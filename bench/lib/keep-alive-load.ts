@@ -3,7 +3,8 @@
  * has an event loop of its own. It writes prepared request bytes (nothing is built or signed
  * while measuring) over `connections` sockets, one request in flight per socket, and counts the
  * responses by status. Each prepared request is sent at most once, so requests carrying
- * single-use nonces are never replayed; the run ends early when they run out.
+ * single-use nonces are never replayed; the run ends early when they run out — unless `cycle`
+ * says the requests may be sent again (they carry nothing single-use).
  */
 import { connect, type Socket } from "node:net";
 import { parentPort, workerData } from "node:worker_threads";
@@ -15,6 +16,8 @@ export interface LoadOptions {
   readonly connections: number;
   readonly warmupMs: number;
   readonly durationMs: number;
+  /** Start over from the first request when all have been sent (default: stop). */
+  readonly cycle?: boolean;
 }
 
 /** What the worker posts back. */
@@ -45,6 +48,7 @@ async function run(options: LoadOptions): Promise<LoadResult> {
       let buffer: Buffer = Buffer.alloc(0);
       let sentAt = 0;
       const send = () => {
+        if (options.cycle === true && next >= requests.length) next = 0;
         if (stopping || next >= requests.length) {
           socket.end();
           return;
@@ -89,7 +93,7 @@ async function run(options: LoadOptions): Promise<LoadResult> {
     requestsPerSecond: completed / seconds,
     completed,
     statuses,
-    exhausted: next >= requests.length,
+    exhausted: options.cycle !== true && next >= requests.length,
     latencyMs: percentiles(latencies),
   };
 }
