@@ -40,7 +40,8 @@ export interface ResolvedAgentKey {
   readonly credentialsVersion: number;
   /**
    * The agent this key belongs to; null only for a key being enrolled (its proof of possession,
-   * DESIGN §4.3), which the agent-state check would refuse.
+   * DESIGN §4.3), which the agent-state check would refuse. It may come from a cache and be out
+   * of date: `checkAgentCurrent` settles that after the nonce, before anything judges it.
    */
   readonly agent: AuthenticatedAgent | null;
 }
