@@ -26,8 +26,12 @@ const errors = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef };
  * resume. Every query is scoped to the signed-in person; another person's agent is 404.
  * Responses that carry a one-time credential are `Cache-Control: no-store`.
  */
-export function registerAgentManagementRoutes(app: FastifyInstance, services: Pick<AppServices, "agents">): void {
+export function registerAgentManagementRoutes(
+  app: FastifyInstance,
+  services: Pick<AppServices, "agents" | "config">,
+): void {
   const { agents } = services;
+  const { apiBaseUrl } = services.config;
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
   typed.post(
@@ -47,7 +51,7 @@ export function registerAgentManagementRoutes(app: FastifyInstance, services: Pi
       return reply
         .code(201)
         .header("cache-control", "no-store")
-        .send({ agent: toAgentView(agent), credential: credentialJson(credential) });
+        .send({ agent: toAgentView(agent), credential: credentialJson(credential, apiBaseUrl) });
     },
   );
 
@@ -108,7 +112,7 @@ export function registerAgentManagementRoutes(app: FastifyInstance, services: Pi
       const { agent, credential } = await agents.rotate(personContext(request), request.params.agent_id);
       return reply
         .header("cache-control", "no-store")
-        .send({ agent: toAgentView(agent), credential: credentialJson(credential) });
+        .send({ agent: toAgentView(agent), credential: credentialJson(credential, apiBaseUrl) });
     },
   );
 
@@ -141,8 +145,15 @@ export function registerAgentManagementRoutes(app: FastifyInstance, services: Pi
   );
 }
 
-function credentialJson(credential: IssuedCredential) {
+function credentialJson(credential: IssuedCredential, apiBaseUrl: string) {
   return credential.kind === "enrollment_code"
-    ? { kind: credential.kind, code: credential.code, expires_at: credential.expiresAt.toISOString() }
+    ? {
+        kind: credential.kind,
+        code: credential.code,
+        expires_at: credential.expiresAt.toISOString(),
+        // The app shows `countersign-agent enroll --server <this> --code …`: the agent API's
+        // origin, which is not the app's own when COUNTERSIGN_API_HOST differs.
+        api_base_url: apiBaseUrl,
+      }
     : { kind: credential.kind, token: credential.token, expires_at: credential.expiresAt.toISOString() };
 }

@@ -24,7 +24,7 @@ describeEachDatabase("agent management", (ctx) => {
     assert.equal(res.status, 201);
     assert.equal(res.headers["cache-control"], "no-store");
     const agent = res.body.agent as Record<string, unknown>;
-    const credential = res.body.credential as { kind: string; code: string; expires_at: string };
+    const credential = res.body.credential as { kind: string; code: string; expires_at: string; api_base_url: string };
     assert.match(String(agent.id), /^agt_[A-Za-z0-9_-]{22}$/);
     assert.equal(agent.name, "Deploy bot");
     assert.equal(agent.auth_mode, "signed");
@@ -36,6 +36,7 @@ describeEachDatabase("agent management", (ctx) => {
     assert.equal(credential.kind, "enrollment_code");
     assert.match(credential.code, /^cs_enr_[A-Za-z0-9_-]{32}$/);
     assert.equal(Date.parse(credential.expires_at), kit.clock.now() + 10 * MINUTE);
+    assert.equal(credential.api_base_url, kit.config.apiBaseUrl, "where the agent enrols, for the app's command");
 
     const { rows } = await ctx.db.query<{ code_digest: string }>(
       "SELECT code_digest FROM agent_enrollment_codes WHERE agent_id = $1",

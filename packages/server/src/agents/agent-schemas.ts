@@ -70,6 +70,7 @@ export const IssuedCredentialSchema = Type.Union([
       kind: Type.Literal("enrollment_code"),
       code: Type.String({ description: "Shown once; single use; give it to `countersign-agent enroll`." }),
       expires_at: Timestamp,
+      api_base_url: Type.String({ description: "The agent API's origin: `countersign-agent enroll --server`." }),
     },
     { additionalProperties: false },
   ),

@@ -63,7 +63,7 @@ export interface Agent {
 
 /** A one-time credential handed out at creation or rotation. */
 export type IssuedCredential =
-  | { kind: "enrollment_code"; code: string; expires_at: string }
+  | { kind: "enrollment_code"; code: string; expires_at: string; api_base_url?: string }
   | { kind: "bearer_token"; token: string; expires_at: string };
 
 /** A passkey of the account. */

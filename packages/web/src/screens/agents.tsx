@@ -8,9 +8,9 @@ import { withStepUp } from "../webauthn/ceremonies.ts";
 type Action = "revoke" | "rotate" | "suspend" | "resume" | "report";
 type Pending = { agent: Agent; action: Action } | null;
 
-/** The command the agent's machine runs to enrol with `code`. */
-export function enrolCommand(code: string): string {
-  return `npx countersign-agent enroll --server ${window.location.origin} --code ${code}`;
+/** The command the agent's machine runs to enrol with `code` at the agent API (`server`). */
+export function enrolCommand(code: string, server: string = window.location.origin): string {
+  return `npx countersign-agent enroll --server ${server} --code ${code}`;
 }
 
 /**
@@ -97,10 +97,10 @@ export function Agents() {
               <p>{t("agents.codeLead", { time: formatDateTime(issued.credential.expires_at) })}</p>
               <p class="label">{t("agents.command")}</p>
               <pre class="token" data-testid="enrol-command">
-                {enrolCommand(issued.credential.code)}
+                {enrolCommand(issued.credential.code, issued.credential.api_base_url)}
               </pre>
               <div class="row">
-                <CopyButton text={enrolCommand(issued.credential.code)} />
+                <CopyButton text={enrolCommand(issued.credential.code, issued.credential.api_base_url)} />
                 <CopyButton text={issued.credential.code} label={t("agents.code")} />
               </div>
             </>
