@@ -301,14 +301,21 @@ describe("the approver app, end to end", { timeout: 290_000, skip }, () => {
         action_type: "deploy.production",
       }),
     });
-    const shown = await page.waitForFunction(async () => {
-      const registration = await navigator.serviceWorker.ready;
-      const [note] = await registration.getNotifications();
-      if (note === undefined) return null;
-      const actions = (note as unknown as { actions: unknown[] }).actions;
-      return { title: note.title, body: note.body, tag: note.tag, data: note.data, actions: actions.length };
-    });
-    assert.deepEqual(await shown.jsonValue(), {
+    // Polled from here: waitForFunction would take the async predicate's promise itself as truthy.
+    const readNotification = () =>
+      page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.ready;
+        const [note] = await registration.getNotifications();
+        if (note === undefined) return null;
+        const actions = (note as unknown as { actions: unknown[] }).actions;
+        return { title: note.title, body: note.body, tag: note.tag, data: note.data, actions: actions.length };
+      });
+    let shown = await readNotification();
+    for (let tries = 0; shown === null && tries < 100; tries++) {
+      await page.waitForTimeout(100);
+      shown = await readNotification();
+    }
+    assert.deepEqual(shown, {
       title: "Deploy api v2.3.1",
       body: "Deploy bot · deploy.production",
       tag: id,
