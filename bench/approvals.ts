@@ -42,13 +42,13 @@ import { admin, formatCount as number, BENCH_SERVER_URL as SERVER_URL, withDatab
 import type { LoadOptions, LoadResult } from "./lib/keep-alive-load.ts";
 import type { SseLatencyOptions, SseLatencyResult } from "./lib/sse-latency-load.ts";
 
-const CONNECTIONS = 50;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PEOPLE = 25;
 const WARMUP_MS = 2_000;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6_000);
 const CREATIONS = 60_000;
 const DECISIONS = 12_000;
-const SSE_RATE = 500;
+const SSE_RATE = Number(process.env.BENCH_SSE_RATE ?? 500);
 // `BENCH_PHASES=creations` (or decisions, sse; comma-separated) runs only some phases, for profiling.
 const PHASES = new Set((process.env.BENCH_PHASES ?? "creations,decisions,sse").split(","));
 
