@@ -2,6 +2,7 @@ import type { AppServices } from "../app-services.ts";
 import type { AgentAuthDeps } from "./agent-auth-hook.ts";
 import { agentAuthMetrics } from "./agent-auth-metrics.ts";
 import type { AgentKeyResolver } from "./agent-request.ts";
+import { createIdempotencyResponseCipher } from "./idempotency-response-cipher.ts";
 import { createBatchedNonceConsumer } from "./nonce-store.ts";
 
 /**
@@ -30,5 +31,6 @@ export function createAgentAuthDeps(
     auditSink: services.auditSink,
     metrics: agentAuthMetrics(services.metrics),
     recordUse: agents.recordUse,
+    responseCipher: createIdempotencyResponseCipher(config.secrets.masterKey),
   });
 }

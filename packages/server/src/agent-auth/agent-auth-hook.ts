@@ -13,6 +13,7 @@ import type {
 } from "./agent-request.ts";
 import { agentRequestChecksFor, runAgentRequestPipeline } from "./agent-request-pipeline.ts";
 import { beginIdempotentRequest, registerIdempotencyCompletion } from "./idempotency.ts";
+import type { IdempotencyResponseCipher } from "./idempotency-response-cipher.ts";
 
 /** The authenticated agent of a request that passed the pipeline. */
 export interface AgentAuthentication {
@@ -38,6 +39,8 @@ export interface AgentAuthDeps extends AgentRequestDeps {
   readonly metrics: AgentAuthMetrics;
   /** Records that the agent was used; the agents domain writes at most once a minute per agent. */
   readonly recordUse: (agent: AuthenticatedAgent) => Promise<void>;
+  /** Seals the responses kept for Idempotency-Key replays. */
+  readonly responseCipher: IdempotencyResponseCipher;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Clock } from "../clock.ts";
 import type { Queryable } from "../db/database.ts";
 import type { AgentRequest } from "./agent-request.ts";
+import type { IdempotencyResponseCipher } from "./idempotency-response-cipher.ts";
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -58,7 +59,7 @@ export async function beginIdempotentRequest(
   request: FastifyRequest,
   reply: FastifyReply,
   input: { agentRequest: AgentRequest; agentId: string },
-  deps: { db: Queryable; clock: Clock },
+  deps: { db: Queryable; clock: Clock; responseCipher: IdempotencyResponseCipher },
 ): Promise<boolean> {
   const key = input.agentRequest.parts.headers["idempotency-key"];
   if (key === undefined) throw new CountersignError("idempotency_key_required");
@@ -79,9 +80,12 @@ export async function beginIdempotentRequest(
     case "claimed":
       request.idempotency = { agentId: input.agentId, key, settled: false };
       return false;
-    case "replay":
-      reply.code(claim.status).header("idempotency-replayed", "true").type(claim.contentType).send(claim.body);
+    case "replay": {
+      const body = deps.responseCipher.open({ agentId: input.agentId, key }, claim.body);
+      if (body === null) throw new Error("a stored idempotent response does not open under this server's key");
+      reply.code(claim.status).header("idempotency-replayed", "true").type(claim.contentType).send(body);
       return true;
+    }
     case "mismatch":
       throw new CountersignError("idempotency_key_reused");
     case "in_progress":
@@ -96,7 +100,10 @@ export async function beginIdempotentRequest(
  * "retry this later", which a stored answer would forbid forever. Other 4xx answers are stored
  * like successes, since repeating the request would get the same answer.
  */
-export function registerIdempotencyCompletion(app: FastifyInstance, deps: { db: Queryable }): void {
+export function registerIdempotencyCompletion(
+  app: FastifyInstance,
+  deps: { db: Queryable; responseCipher: IdempotencyResponseCipher },
+): void {
   // Callback style: most responses hold no key, and should not pay for a promise each.
   app.addHook("onSend", (request, reply, payload, done) => {
     const held = request.idempotency;
@@ -113,7 +120,7 @@ export function registerIdempotencyCompletion(app: FastifyInstance, deps: { db: 
             ...ref,
             status: reply.statusCode,
             contentType: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
-            body: payload,
+            body: deps.responseCipher.seal(ref, payload),
           });
     store
       .catch((err: unknown) => {

@@ -195,4 +195,22 @@ describeEachDatabase("approval request input", (ctx) => {
     }
     assert.match(String(row.rows[0]?.sealed), /^v1\./, "sealed in the versioned envelope");
   });
+
+  it("keeps the number sealed in the stored Idempotency-Key response, and replays it intact", async () => {
+    const key = crypto.randomUUID();
+    const first = await kit.ask(agent, { ...ASK, action_type: "deploy.sealed-replay" }, key);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const number = first.body.number_match as string;
+    const { rows } = await ctx.db.query<{ response_body: string }>(
+      "SELECT response_body FROM agent_idempotency_keys WHERE agent_id = $1 AND idempotency_key = $2",
+      [agent.id, key],
+    );
+    assert.match(String(rows[0]?.response_body), /^v1\.idem1\./, "stored in the versioned envelope");
+    assert.ok(!String(rows[0]?.response_body).includes(number), "the number is not stored in plaintext");
+    assert.ok(!String(rows[0]?.response_body).includes(first.body.id), "nor is the rest of the answer");
+
+    const replay = await kit.ask(agent, { ...ASK, action_type: "deploy.sealed-replay" }, key);
+    assert.equal(replay.headers["idempotency-replayed"], "true");
+    assert.deepEqual(replay.body, first.body);
+  });
 });

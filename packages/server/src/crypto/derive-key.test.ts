@@ -25,6 +25,7 @@ describe("deriveKey", () => {
       "auth-subject-digest": "2b8ed6a078cc54a1539bbd5b4d3c549b7e1564df1d4759c998688894c353d321",
       "agent-enrollment-code-digest": "78a23e3e762b1c2143a291d0378729658725fc7c527780c0e9b55b506c880319",
       "agent-bearer-token-digest": "851b6c1105af6ec6ab4be644fd665dd650445a5214fa7a2fec56944eea6caf2c",
+      "idempotency-response": "d2cc2125132db9d9b911444a9e5a5bfb2e4565b5d0b4f7ce8b7e621190230f66",
     };
     for (const purpose of DERIVED_KEY_PURPOSES) assert.equal(toHex(deriveKey(root, purpose)), pinned[purpose], purpose);
   });

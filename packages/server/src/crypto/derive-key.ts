@@ -26,6 +26,8 @@ export const DERIVED_KEY_PURPOSES = [
   "agent-enrollment-code-digest",
   /** HMAC key of the keyed digest under which bearer-only agent tokens are stored (DESIGN §4.2). */
   "agent-bearer-token-digest",
+  /** ChaCha20-Poly1305 key sealing stored Idempotency-Key responses (an approval's number is in one; A-3). */
+  "idempotency-response",
 ] as const;
 
 /** A purpose from {@link DERIVED_KEY_PURPOSES}. */
