@@ -113,16 +113,19 @@ export function registerIdempotencyCompletion(
     }
     held.settled = true;
     const ref = { agentId: held.agentId, key: held.key };
-    const store =
-      reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== "string"
-        ? releaseIdempotencyKey(deps.db, ref)
-        : completeIdempotencyKey(deps.db, {
-            ...ref,
-            status: reply.statusCode,
-            contentType: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
-            body: deps.responseCipher.seal(ref, payload),
-          });
-    store
+    const store = async () => {
+      if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== "string") {
+        await releaseIdempotencyKey(deps.db, ref);
+      } else {
+        await completeIdempotencyKey(deps.db, {
+          ...ref,
+          status: reply.statusCode,
+          contentType: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
+          body: deps.responseCipher.seal(ref, payload),
+        });
+      }
+    };
+    store()
       .catch((err: unknown) => {
         // The response still goes out; the key stays held until its lease ends, then a retry runs.
         request.log.error({ err }, "could not store the idempotent response");
