@@ -18,9 +18,7 @@
  * and drops it at the end. Not a test: it prints figures and exits 0 unless it fails.
  */
 import { generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import { exportEd25519PublicKey, generateEd25519KeyPair, signRequest, toBase64Url } from "@countersign/protocol";
 import Fastify from "fastify";
@@ -29,11 +27,9 @@ import { createAgentsService } from "../packages/server/src/agents/agents-servic
 import type { InFlightApprovals } from "../packages/server/src/agents/in-flight-approvals.ts";
 import { createAppServices } from "../packages/server/src/app-services.ts";
 import { systemClock } from "../packages/server/src/clock.ts";
-import { loadConfig } from "../packages/server/src/config/load-config.ts";
-import { migrate } from "../packages/server/src/db/migrate.ts";
-import { openPgDatabase } from "../packages/server/src/db/pg-database.ts";
 import { buildApp } from "../packages/server/src/http/build-app.ts";
-import { admin, formatCount as number, BENCH_SERVER_URL as SERVER_URL, withDatabase } from "./lib/bench-database.ts";
+import { formatCount as number, BENCH_SERVER_URL as SERVER_URL } from "./lib/bench-database.ts";
+import { createBenchServerSetup } from "./lib/bench-server.ts";
 import type { LoadOptions, LoadResult } from "./lib/keep-alive-load.ts";
 
 // The agent-only bench creates no approval requests, so there is never anything to cancel.
@@ -59,26 +55,10 @@ function rawRequest(path: string, headers: Record<string, string>): string {
   return `${lines.join("\r\n")}\r\n\r\n`;
 }
 
-const name = `countersign_bench_${randomBytes(6).toString("hex")}`;
-const dataDir = mkdtempSync(join(tmpdir(), "cs-bench-agents-"));
-await admin((client) => client.query(`CREATE DATABASE ${name}`));
-const databaseUrl = withDatabase(SERVER_URL, name);
-const db = await openPgDatabase({ databaseUrl, poolSize: 10 });
-const closers: (() => Promise<unknown>)[] = [];
+const setup = await createBenchServerSetup("agents");
+const { db, config, port, closers } = setup;
 
 try {
-  await migrate(db);
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const config = loadConfig(
-    {
-      COUNTERSIGN_ENV: "test",
-      DATABASE_URL: databaseUrl,
-      COUNTERSIGN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      COUNTERSIGN_LOG_LEVEL: "silent",
-    },
-    { cwd: dataDir },
-  );
-
   // An enrolled signed agent with an allowlist, set up through the agents domain itself.
   const userId = `usr_${toBase64Url(randomBytes(16))}`;
   await db.query(
@@ -206,8 +186,5 @@ try {
     `ratio                                     ${(ratio * 100).toFixed(1).padStart(7)} %   ${ratio >= 0.7 ? "✓ meets the 70 % target" : "✗ below the 70 % target"}`,
   );
 } finally {
-  for (const close of closers.reverse()) await close().catch(() => {});
-  await db.close();
-  await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  rmSync(dataDir, { recursive: true, force: true });
+  await setup.dispose();
 }

@@ -13,16 +13,15 @@
  * The load generators run in worker threads on the same 2-core machine as the server, with 50
  * connections for 1 and 2. Nothing here is a test: it prints figures.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
-import { cpus, tmpdir } from "node:os";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import {
   decisionChallenge,
   exportEd25519PublicKey,
   generateEd25519KeyPair,
-  randomBytes,
   signRequest,
   toBase64Url,
   utf8,
@@ -32,13 +31,11 @@ import type { AuthenticatedAgent } from "../packages/server/src/agent-auth/agent
 import { agentKeyId } from "../packages/server/src/agents/agent-key-id.ts";
 import { createAppServices } from "../packages/server/src/app-services.ts";
 import { systemClock } from "../packages/server/src/clock.ts";
-import { loadConfig } from "../packages/server/src/config/load-config.ts";
-import { migrate } from "../packages/server/src/db/migrate.ts";
-import { openPgDatabase } from "../packages/server/src/db/pg-database.ts";
 import { buildApp } from "../packages/server/src/http/build-app.ts";
 import { createMemoryMailer } from "../packages/server/src/mail/memory-mailer.ts";
 import { startBareVerifyServer } from "./lib/bare-verify-server.ts";
-import { admin, formatCount as number, BENCH_SERVER_URL as SERVER_URL, withDatabase } from "./lib/bench-database.ts";
+import { formatCount as number, BENCH_SERVER_URL as SERVER_URL } from "./lib/bench-database.ts";
+import { createBenchServerSetup } from "./lib/bench-server.ts";
 import type { LoadOptions, LoadResult } from "./lib/keep-alive-load.ts";
 import type { SseLatencyOptions, SseLatencyResult } from "./lib/sse-latency-load.ts";
 
@@ -67,31 +64,15 @@ function raw(method: string, path: string, headers: Record<string, string>, body
   return `${head}\r\n\r\n${body === undefined ? "" : Buffer.from(body).toString("latin1")}`;
 }
 
-const name = `countersign_bench_${toBase64Url(randomBytes(6))
-  .toLowerCase()
-  .replace(/[^a-z0-9]/g, "x")}`;
-const dataDir = mkdtempSync(join(tmpdir(), "cs-bench-approvals-"));
-await admin((client) => client.query(`CREATE DATABASE ${name}`));
-const databaseUrl = withDatabase(SERVER_URL, name);
-const db = await openPgDatabase({ databaseUrl, poolSize: 10 });
-const closers: (() => Promise<unknown>)[] = [];
+const setup = await createBenchServerSetup("approvals", {
+  COUNTERSIGN_AUTH_MIN_DURATION_MS: "0",
+  // The benchmark measures the work, not the anti-fatigue limits that would refuse it.
+  COUNTERSIGN_APPROVAL_THROTTLE_AGENT_PER_MINUTE: "1000000",
+  COUNTERSIGN_APPROVAL_THROTTLE_USER_PER_MINUTE: "1000000",
+});
+const { db, config, port, closers } = setup;
 
 try {
-  await migrate(db);
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const config = loadConfig(
-    {
-      COUNTERSIGN_ENV: "test",
-      DATABASE_URL: databaseUrl,
-      COUNTERSIGN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      COUNTERSIGN_LOG_LEVEL: "silent",
-      COUNTERSIGN_AUTH_MIN_DURATION_MS: "0",
-      // The benchmark measures the work, not the anti-fatigue limits that would refuse it.
-      COUNTERSIGN_APPROVAL_THROTTLE_AGENT_PER_MINUTE: "1000000",
-      COUNTERSIGN_APPROVAL_THROTTLE_USER_PER_MINUTE: "1000000",
-    },
-    { cwd: dataDir },
-  );
   const mailer = createMemoryMailer();
   const services = createAppServices({ config, db, clock: systemClock }, { mailer });
   const app = await buildApp({ config, db, logLevel: "silent", services });
@@ -313,8 +294,5 @@ try {
     return decisions;
   }
 } finally {
-  for (const close of closers.reverse()) await close().catch(() => {});
-  await db.close();
-  await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  rmSync(dataDir, { recursive: true, force: true });
+  await setup.dispose();
 }
