@@ -172,6 +172,26 @@ describeEachDatabase("how the agent learns the outcome", (ctx) => {
     }
   });
 
+  it("ends the person's stream once its session is signed out, sending nothing more", async () => {
+    const cookie = await kit.accounts.signIn(alice.authenticator);
+    const stream = await openSse(live.port, "/v1/me/events", { host: kit.config.appHost, cookie });
+    try {
+      assert.equal(stream.status, 200, JSON.stringify(stream.errorBody));
+      assert.equal((await stream.next()).event, "ready");
+      const out = await kit.accounts.call("POST", "/v1/auth/sign-out", {}, { cookie });
+      assert.ok(out.statusCode < 300, out.body);
+      // The next event for this person finds the session gone: the stream ends without it.
+      await askNew();
+      await Promise.race([
+        stream.ended,
+        new Promise((_, reject) => setTimeout(() => reject(new Error("the stream outlived its session")), 5_000)),
+      ]);
+      await assert.rejects(stream.next(200), "no approval event after the sign-out");
+    } finally {
+      stream.close();
+    }
+  });
+
   it("sends a webhook signed with the JWKS key, carrying the approval and its receipt", async () => {
     assert.equal(kit.config.webhooks.allowLoopbackHttp, true, "test configurations allow loopback http callbacks");
     const receiver: WebhookReceiver = await startWebhookReceiver();

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import type { AppServices } from "../app-services.ts";
+import type { Queryable } from "../db/database.ts";
 import { openSseStream } from "../notify/sse-stream.ts";
 import { currentSession } from "../sessions/session-auth-hook.ts";
 import { actorOf } from "./approval-deps.ts";
@@ -18,6 +19,16 @@ import { decodeCursor, encodeCursor } from "./list-cursor.ts";
 import { sendAgentSuspendedMail } from "./send-agent-suspended-mail.ts";
 
 const SESSION = { surface: "app", auth: "session" } as const;
+/** How often an open event stream re-checks that its session still exists. */
+export const SESSION_RECHECK_MS = 15_000;
+
+async function sessionStillValid(db: Queryable, handle: string, userId: string, now: Date): Promise<boolean> {
+  const { rows } = await db.query(
+    "SELECT 1 FROM sessions WHERE handle = $1 AND user_id = $2 AND absolute_expires_at > $3",
+    [handle, userId, now],
+  );
+  return rows.length === 1;
+}
 const errors = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 410: ErrorRef };
 
 /**
@@ -28,7 +39,7 @@ const errors = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409
  */
 export function registerPersonApprovalRoutes(
   app: FastifyInstance,
-  services: Pick<AppServices, "approvals" | "events" | "passkeys" | "db" | "config" | "mailer" | "accounts">,
+  services: Pick<AppServices, "approvals" | "events" | "passkeys" | "db" | "config" | "mailer" | "accounts" | "clock">,
 ): void {
   const { approvals, events, passkeys, db, config } = services;
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -168,18 +179,38 @@ export function registerPersonApprovalRoutes(
       },
     },
     async (request, reply) => {
-      const { userId } = currentSession(request);
+      const session = currentSession(request);
+      const { userId } = session;
       const stream = openSseStream(request, reply);
+      // A stream outlives the request that opened it: it must not outlive the session. Before
+      // each event, and every SESSION_RECHECK_MS, the session must still exist (sign-out and
+      // "sign out everywhere" delete it) and be within its absolute lifetime; else the stream ends.
+      const alive = () => sessionStillValid(db, session.id, userId, new Date(services.clock.now()));
+      let sending = Promise.resolve();
       const unsubscribe = events.subscribe({ userId }, (event) => {
-        stream.send("approval", {
-          type: event.type,
-          approval_id: event.approvalId,
-          agent_id: event.agentId,
-          status: event.status,
+        sending = sending.then(async () => {
+          if (!(await alive())) return stream.close();
+          stream.send("approval", {
+            type: event.type,
+            approval_id: event.approvalId,
+            agent_id: event.agentId,
+            status: event.status,
+          });
+        });
+        sending.catch((err: unknown) => {
+          request.log.warn({ err }, "could not check the session of an event stream");
+          stream.close();
         });
       });
+      const recheck = setInterval(() => {
+        alive().then(
+          (ok) => ok || stream.close(),
+          () => stream.close(),
+        );
+      }, SESSION_RECHECK_MS);
       stream.send("ready", { user_id: userId });
       await stream.closed;
+      clearInterval(recheck);
       unsubscribe();
     },
   );
