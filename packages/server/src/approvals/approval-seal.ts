@@ -34,15 +34,24 @@ export async function sealApproval(
   return encryptField(key, context(approvalId), JSON.stringify({ display: content.display, number: content.number }));
 }
 
-/** Opens a sealed approval; null once the owner's data key was erased (crypto-shredding). */
+/**
+ * Opens a sealed approval; null once the owner's data key was erased (crypto-shredding). A list
+ * passes one `keys` map for all its rows, so a page of one person's requests loads their data
+ * key once instead of once per row.
+ */
 export async function openApproval(
   dataKeys: UserDataKeys,
   q: Queryable,
   row: { id: string; sealed: string },
+  keys?: Map<string, Uint8Array | null>,
 ): Promise<SealedApproval | null> {
   const kid = fieldKeyId(row.sealed);
   if (kid === null) return null;
-  const key = await dataKeys.loadKey(q, kid);
+  let key = keys?.get(kid);
+  if (key === undefined) {
+    key = await dataKeys.loadKey(q, kid);
+    keys?.set(kid, key);
+  }
   if (key === null) return null;
   const text = decryptFieldText(() => key, context(row.id), row.sealed);
   if (text === null) return null;

@@ -136,9 +136,10 @@ export function createApprovalService(deps: ApprovalDeps): ApprovalService {
       const rows = await listForUser(db, userId, { ...filter, now: now() });
       const page = rows.slice(0, filter.limit);
       const items: PersonApprovalView[] = [];
+      const keys = new Map<string, Uint8Array | null>();
       for (const row of page) {
         const fresh = await lazyExpire(row);
-        items.push(toPersonView(fresh, (await openApproval(deps.dataKeys, db, fresh))?.display ?? null));
+        items.push(toPersonView(fresh, (await openApproval(deps.dataKeys, db, fresh, keys))?.display ?? null));
       }
       return { items, rows };
     },
