@@ -70,7 +70,28 @@ export const ERROR_CODES = {
 
   // ── Devices and pairing (DESIGN §4.11) ─────────────────────────────────────────────────────
   device_not_found: { status: 404, message: "No such device." },
+  device_revoked: { status: 403, message: "This device was removed from the account." },
+  device_required: { status: 409, message: "Register this browser as a device first." },
+  device_signature_invalid: { status: 401, message: "The device could not prove it holds its key." },
+  bundle_not_available: { status: 404, message: "This device holds no unlock key for the account." },
+  account_key_exists: { status: 409, message: "The account already has a key set." },
+  account_key_missing: { status: 409, message: "The account has no key set yet; open the app on a device first." },
+  account_key_changed: {
+    status: 409,
+    message: "The account key set changed; check its fingerprint in the app and enrol the agent again.",
+  },
+  e2e_context_required: { status: 422, message: "This agent must encrypt its context end to end." },
+  e2e_not_enabled: { status: 422, message: "This agent is not set up for end-to-end encrypted context." },
+  e2e_decrypt_failed: { status: 400, message: "The end-to-end encrypted data could not be opened." },
+  recovery_secret_invalid: { status: 400, message: "That is not a valid recovery secret." },
   pairing_failed: { status: 400, message: "Pairing failed; start again." },
+  pairing_code_invalid: { status: 400, message: "That is not a valid pairing code." },
+  pairing_message_invalid: { status: 400, message: "The pairing message is not valid." },
+  pairing_not_found: { status: 404, message: "No pairing is waiting; start one on your other device." },
+  pairing_closed: { status: 409, message: "This pairing has already been used or ended; start a new one." },
+  pairing_expired: { status: 410, message: "This pairing has expired; start a new one." },
+  pairing_rate_limited: { status: 429, message: "Too many pairings this hour. Retry later." },
+  pairing_role_mismatch: { status: 403, message: "This device has no part in this pairing." },
 
   // ── Push notifications (DESIGN §4.10) ───────────────────────────────────────────────────────
   push_not_configured: { status: 404, message: "This server does not send this kind of push notification." },

@@ -284,4 +284,94 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, Translated>> = {
     ko: "알림을 받는 기기가 너무 많습니다. 먼저 한 기기에서 알림을 끄세요.",
     ja: "通知を受け取るデバイスが多すぎます。先にどれかで通知をオフにしてください。",
   },
+  device_revoked: {
+    en: "This device was removed from your account. Sign in again to add it back.",
+    ko: "이 기기는 계정에서 제거되었습니다. 다시 추가하려면 다시 로그인하세요.",
+    ja: "このデバイスはアカウントから削除されました。追加し直すには再度サインインしてください。",
+  },
+  device_required: {
+    en: "This browser is not registered as a device yet. Reload the app and try again.",
+    ko: "이 브라우저는 아직 기기로 등록되지 않았습니다. 앱을 다시 불러온 후 다시 시도하세요.",
+    ja: "このブラウザーはまだデバイスとして登録されていません。アプリを再読み込みしてもう一度お試しください。",
+  },
+  device_signature_invalid: {
+    en: "This device could not prove who it is. Sign in again.",
+    ko: "이 기기를 확인할 수 없습니다. 다시 로그인하세요.",
+    ja: "このデバイスを確認できませんでした。再度サインインしてください。",
+  },
+  bundle_not_available: {
+    en: "This device cannot unlock end-to-end encrypted context yet. Pair it with another device or use your recovery secret.",
+    ko: "이 기기는 아직 종단 간 암호화된 내용을 열 수 없습니다. 다른 기기와 페어링하거나 복구 비밀을 사용하세요.",
+    ja: "このデバイスはまだエンドツーエンド暗号化された内容を開けません。別のデバイスとペアリングするか、リカバリーシークレットを使ってください。",
+  },
+  account_key_exists: {
+    en: "Your account already has its encryption keys.",
+    ko: "계정에 이미 암호화 키가 있습니다.",
+    ja: "アカウントにはすでに暗号鍵があります。",
+  },
+  account_key_missing: {
+    en: "Your account has no encryption keys yet. Open the app on your device first.",
+    ko: "계정에 아직 암호화 키가 없습니다. 먼저 기기에서 앱을 여세요.",
+    ja: "アカウントにはまだ暗号鍵がありません。先にデバイスでアプリを開いてください。",
+  },
+  account_key_changed: {
+    en: "Your account's encryption keys changed. Check the fingerprint and enrol the agent again.",
+    ko: "계정의 암호화 키가 바뀌었습니다. 지문을 확인하고 에이전트를 다시 등록하세요.",
+    ja: "アカウントの暗号鍵が変わりました。フィンガープリントを確認してエージェントを登録し直してください。",
+  },
+  e2e_context_required: {
+    en: "This agent must encrypt its details end to end.",
+    ko: "이 에이전트는 세부 내용을 종단 간 암호화해야 합니다.",
+    ja: "このエージェントは詳細をエンドツーエンドで暗号化する必要があります。",
+  },
+  e2e_not_enabled: {
+    en: "This agent is not set up for end-to-end encryption.",
+    ko: "이 에이전트는 종단 간 암호화가 설정되어 있지 않습니다.",
+    ja: "このエージェントはエンドツーエンド暗号化に設定されていません。",
+  },
+  e2e_decrypt_failed: {
+    en: "The encrypted details could not be opened on this device.",
+    ko: "이 기기에서 암호화된 세부 내용을 열 수 없습니다.",
+    ja: "このデバイスでは暗号化された詳細を開けませんでした。",
+  },
+  recovery_secret_invalid: {
+    en: "That recovery secret is not right. Check each group of characters.",
+    ko: "복구 비밀이 올바르지 않습니다. 각 문자 묶음을 확인하세요.",
+    ja: "リカバリーシークレットが正しくありません。各グループの文字を確認してください。",
+  },
+  pairing_code_invalid: {
+    en: "That pairing code is not valid. It has 8 letters and digits.",
+    ko: "페어링 코드가 올바르지 않습니다. 코드는 문자와 숫자 8자입니다.",
+    ja: "ペアリングコードが正しくありません。英数字8文字です。",
+  },
+  pairing_message_invalid: {
+    en: "Pairing failed. Start again on your other device.",
+    ko: "페어링에 실패했습니다. 다른 기기에서 다시 시작하세요.",
+    ja: "ペアリングに失敗しました。もう一方のデバイスでやり直してください。",
+  },
+  pairing_not_found: {
+    en: "No pairing is waiting. Start one on your other device first.",
+    ko: "대기 중인 페어링이 없습니다. 먼저 다른 기기에서 시작하세요.",
+    ja: "待機中のペアリングはありません。先にもう一方のデバイスで開始してください。",
+  },
+  pairing_closed: {
+    en: "This pairing code was already used. Start a new pairing.",
+    ko: "이 페어링 코드는 이미 사용되었습니다. 새 페어링을 시작하세요.",
+    ja: "このペアリングコードはすでに使われました。新しいペアリングを開始してください。",
+  },
+  pairing_expired: {
+    en: "This pairing has expired. Start a new one.",
+    ko: "이 페어링은 만료되었습니다. 새로 시작하세요.",
+    ja: "このペアリングは期限切れです。新しく開始してください。",
+  },
+  pairing_rate_limited: {
+    en: "Too many pairings this hour. Try again later.",
+    ko: "이번 시간에 페어링을 너무 많이 시도했습니다. 나중에 다시 시도하세요.",
+    ja: "この1時間のペアリングが多すぎます。後でもう一度お試しください。",
+  },
+  pairing_role_mismatch: {
+    en: "This device is not part of that pairing.",
+    ko: "이 기기는 해당 페어링에 포함되어 있지 않습니다.",
+    ja: "このデバイスはそのペアリングに含まれていません。",
+  },
 };
