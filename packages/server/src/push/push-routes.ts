@@ -90,7 +90,7 @@ export function registerPushRoutes(app: FastifyInstance, services: Pick<AppServi
       },
     },
     async (request, reply) => {
-      const { userId } = currentSession(request);
+      const { userId, deviceId } = currentSession(request);
       const target = toTarget(request.body);
       if (!push.kinds.has(target.kind)) throw new CountersignError("push_not_configured");
       const saved = await db.transaction(async (tx) => {
@@ -99,7 +99,7 @@ export function registerPushRoutes(app: FastifyInstance, services: Pick<AppServi
         if (!same && existing.length >= MAX_SUBSCRIPTIONS_PER_USER) {
           throw new CountersignError("push_subscription_limit");
         }
-        return push.subscriptions.save(tx, userId, target);
+        return push.subscriptions.save(tx, userId, target, deviceId);
       });
       reply.code(saved.created ? 201 : 200);
       return view(saved.row);

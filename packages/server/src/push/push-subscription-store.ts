@@ -28,13 +28,21 @@ export interface PushSubscriptionStore {
   /**
    * Stores `target` for `userId`, or refreshes it when the same endpoint or token is already
    * stored (for this person or, after a sign-in to another account on that browser, another
-   * one: it moves). Returns the row and whether it is new.
+   * one: it moves). `deviceId` is the device of the session that subscribes (or null), so that
+   * revoking the device removes the subscription. Returns the row and whether it is new.
    */
-  save(q: Queryable, userId: string, target: PushTarget): Promise<{ row: PushSubscriptionRow; created: boolean }>;
+  save(
+    q: Queryable,
+    userId: string,
+    target: PushTarget,
+    deviceId?: string | null,
+  ): Promise<{ row: PushSubscriptionRow; created: boolean }>;
   /** The person's subscriptions, oldest first; those whose data key was erased are left out. */
   listForUser(q: Queryable, userId: string): Promise<PushSubscriptionRow[]>;
   /** Deletes the person's subscription to this endpoint or token; false when there was none. */
   removeForUser(q: Queryable, userId: string, kind: PushKind, endpointOrToken: string): Promise<boolean>;
+  /** Deletes every subscription made from a device (it was revoked); returns how many. */
+  removeForDevice(q: Queryable, deviceId: string): Promise<number>;
   /** Deletes a subscription the push service called gone. */
   remove(q: Queryable, id: string): Promise<void>;
   recordSuccess(q: Queryable, id: string): Promise<void>;
@@ -148,7 +156,7 @@ export function createPushSubscriptionStore(deps: {
   };
 
   return Object.freeze({
-    async save(q: Queryable, userId: string, target: PushTarget) {
+    async save(q: Queryable, userId: string, target: PushTarget, deviceId: string | null = null) {
       const targetDigest = digest(target.kind, targetOf(target));
       // Two attempts: an INSERT that loses a race to a concurrent one finds that row next time.
       for (let attempt = 0; attempt < 2; attempt++) {
@@ -162,20 +170,21 @@ export function createPushSubscriptionStore(deps: {
           const sealed = await seal(q, userId, id, target);
           const { rows } = await q.query<StoredSubscription>(
             `UPDATE push_subscriptions
-                SET user_id = $2, target = $3, keys = $4, failure_count = 0, last_failure_at = NULL, last_failure = NULL
+                SET user_id = $2, target = $3, keys = $4, device_id = $5,
+                    failure_count = 0, last_failure_at = NULL, last_failure = NULL
               WHERE id = $1 RETURNING ${COLUMNS}`,
-            [id, userId, sealed.target, sealed.keys],
+            [id, userId, sealed.target, sealed.keys, deviceId],
           );
           return { row: await openOne(q, rows[0]), created: false };
         }
         const newId = `psub_${toBase64Url(randomBytes(16))}`;
         const sealed = await seal(q, userId, newId, target);
         const { rows } = await q.query<StoredSubscription>(
-          `INSERT INTO push_subscriptions (id, user_id, kind, target_digest, target, keys, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+          `INSERT INTO push_subscriptions (id, user_id, kind, target_digest, target, keys, created_at, device_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (target_digest) DO NOTHING
            RETURNING ${COLUMNS}`,
-          [newId, userId, target.kind, targetDigest, sealed.target, sealed.keys, now()],
+          [newId, userId, target.kind, targetDigest, sealed.target, sealed.keys, now(), deviceId],
         );
         if (rows[0] !== undefined) return { row: await openOne(q, rows[0]), created: true };
       }
@@ -202,6 +211,11 @@ export function createPushSubscriptionStore(deps: {
         userId,
       ]);
       return rowCount === 1;
+    },
+
+    async removeForDevice(q: Queryable, deviceId: string) {
+      const { rowCount } = await q.query("DELETE FROM push_subscriptions WHERE device_id = $1", [deviceId]);
+      return rowCount;
     },
 
     async remove(q: Queryable, id: string) {

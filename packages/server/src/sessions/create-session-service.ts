@@ -99,6 +99,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
             ? null
             : encryptField(await dataKeys.forWriting(tx, input.userId), userAgentField(handle), listedUserAgent),
         ip_digest: ip === null ? null : ipDigest("ip", ip),
+        device_id: null,
       };
       await insertSession(tx, row);
       replaceSessionCookie(reply, sessionSetCookie(sessionCookieValue(keys.cookie, id), absoluteTimeoutSeconds));

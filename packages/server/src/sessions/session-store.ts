@@ -20,11 +20,13 @@ export interface SessionRow {
   step_up_at: Date | null;
   user_agent: string | null;
   ip_digest: Uint8Array | null;
+  /** The bound device (migration 012); always null when a session starts. */
+  device_id: string | null;
 }
 
 const COLUMNS =
   "id_digest, handle, user_id, data, auth_method, created_at, last_seen_at, idle_expires_at, " +
-  "absolute_expires_at, step_up_at, user_agent, ip_digest";
+  "absolute_expires_at, step_up_at, user_agent, ip_digest, device_id";
 
 /** The public view of a row, with its user agent already decrypted (or null). */
 export function toSession(row: SessionRow, userAgent: string | null): Session {
@@ -37,12 +39,13 @@ export function toSession(row: SessionRow, userAgent: string | null): Session {
     stepUpAt: row.step_up_at,
     authMethod: row.auth_method,
     userAgent,
+    deviceId: row.device_id,
   };
 }
 
 /** Inserts a new session. */
 export async function insertSession(q: Queryable, row: SessionRow): Promise<void> {
-  await q.query(`INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
+  await q.query(`INSERT INTO sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, [
     row.id_digest,
     row.handle,
     row.user_id,
@@ -55,6 +58,7 @@ export async function insertSession(q: Queryable, row: SessionRow): Promise<void
     row.step_up_at,
     row.user_agent,
     row.ip_digest,
+    row.device_id,
   ]);
 }
 
@@ -137,5 +141,29 @@ export async function deleteUserSessions(
 /** Deletes every session expired at `now`; returns how many. Run periodically. */
 export async function sweepExpiredSessions(q: Queryable, now: Date): Promise<number> {
   const result = await q.query("DELETE FROM sessions WHERE idle_expires_at <= $1", [now]);
+  return result.rowCount;
+}
+
+/**
+ * Binds the user's session with this handle to one of the user's devices (src/devices checks the
+ * device first). Returns whether the session exists.
+ */
+export async function bindSessionDevice(
+  q: Queryable,
+  userId: string,
+  handle: string,
+  deviceId: string,
+): Promise<boolean> {
+  const result = await q.query("UPDATE sessions SET device_id = $3 WHERE user_id = $1 AND handle = $2", [
+    userId,
+    handle,
+    deviceId,
+  ]);
+  return result.rowCount === 1;
+}
+
+/** Deletes every session bound to a device (it was revoked); returns how many. */
+export async function deleteDeviceSessions(q: Queryable, deviceId: string): Promise<number> {
+  const result = await q.query("DELETE FROM sessions WHERE device_id = $1", [deviceId]);
   return result.rowCount;
 }

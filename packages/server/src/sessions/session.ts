@@ -25,6 +25,11 @@ export interface Session {
   readonly authMethod: SessionAuthMethod;
   /** The browser's User-Agent at sign-in (at most 256 characters); null when absent or erased. */
   readonly userAgent: string | null;
+  /**
+   * The device this session is bound to (registered or attached after sign-in, src/devices), or
+   * null. A device's revocation deletes its sessions, so a bound session's device is not revoked.
+   */
+  readonly deviceId: string | null;
 }
 
 /**
