@@ -1,0 +1,18 @@
+import { x25519 } from "@noble/curves/ed25519.js";
+import { randomBytes } from "../encoding/bytes.ts";
+
+/** The account key set: a raw X25519 key pair (RFC 7748), 32 bytes each, used with HPKE. */
+export interface AccountKeyPair {
+  publicKey: Uint8Array;
+  privateKey: Uint8Array;
+}
+
+/**
+ * Generates the account's X25519 key pair. The private key is meant to be sealed under the AUK
+ * right away ({@link sealWithKey} with {@link accountPrivateKeyAad}) and never stored in the clear.
+ */
+export function generateAccountKeyPair(): AccountKeyPair {
+  // RFC 7748 §5: any 32 random bytes are a valid scalar; clamping happens inside X25519.
+  const privateKey = randomBytes(32);
+  return { publicKey: x25519.getPublicKey(privateKey), privateKey };
+}
