@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { addRouteHook } from "../http/add-route-hook.ts";
 
 /**
  * The constant minimum response time of A-4 (seed 001: "all authentication responses take a
@@ -18,18 +19,20 @@ export function registerAuthFloor(app: FastifyInstance, options: { minDurationMs
   if (!Number.isFinite(minDurationMs) || minDurationMs < 0) throw new RangeError("minDurationMs must be >= 0");
   const started = new WeakMap<FastifyRequest, number>();
 
-  app.addHook("onRequest", async (request) => {
-    if (request.routeOptions.config.authFloor === true) started.set(request, performance.now());
-  });
-
-  app.addHook("onSend", async (request, _reply, payload) => {
-    if (request.routeOptions.config.authFloor !== true) return payload;
-    const start = started.get(request) ?? performance.now();
-    // Timers may fire a fraction of a millisecond early; loop until the floor has truly passed.
-    for (let left = minDurationMs - (performance.now() - start); left > 0; ) {
-      await sleep(Math.ceil(left));
-      left = minDurationMs - (performance.now() - start);
-    }
-    return payload;
+  app.addHook("onRoute", (route) => {
+    if (route.config?.authFloor !== true) return;
+    addRouteHook(route, "onRequest", (request, _reply, done) => {
+      started.set(request, performance.now());
+      done();
+    });
+    addRouteHook(route, "onSend", async (request, _reply, payload) => {
+      const start = started.get(request) ?? performance.now();
+      // Timers may fire a fraction of a millisecond early; loop until the floor has truly passed.
+      for (let left = minDurationMs - (performance.now() - start); left > 0; ) {
+        await sleep(Math.ceil(left));
+        left = minDurationMs - (performance.now() - start);
+      }
+      return payload;
+    });
   });
 }

@@ -1,5 +1,6 @@
 import { CountersignError } from "@countersign/protocol";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, onRequestHookHandler } from "fastify";
+import { addRouteHook } from "../http/add-route-hook.ts";
 
 /** Methods that change state; GET and HEAD must not (RFC 9110 §9.2.1), so they are not checked. */
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -18,8 +19,13 @@ const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export function registerOriginCheck(app: FastifyInstance, options: { origin: string }): void {
   const expected = options.origin;
   if (!/^https?:\/\/[^/]+$/.test(expected)) throw new TypeError("origin must be a scheme://host[:port] origin");
-  app.addHook("onRequest", async (request) => {
-    if (request.routeOptions.config.surface !== "app" || !STATE_CHANGING.has(request.method)) return;
-    if (request.headers.origin !== expected) throw new CountersignError("origin_mismatch");
+  const check: onRequestHookHandler = (request, _reply, done) => {
+    if (!STATE_CHANGING.has(request.method) || request.headers.origin === expected) done();
+    else done(new CountersignError("origin_mismatch"));
+  };
+  // Attached per route when the route is added, so it must be registered before any app route:
+  // route-modules.ts registers the auth guards first.
+  app.addHook("onRoute", (route) => {
+    if (route.config?.surface === "app") addRouteHook(route, "onRequest", check);
   });
 }

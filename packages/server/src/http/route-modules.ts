@@ -19,8 +19,9 @@ export type RouteModule = (app: FastifyInstance, services: AppServices) => void 
 
 /** Every domain's routes, in registration order. Add one line per domain. */
 export const ROUTE_MODULES: readonly RouteModule[] = [
-  registerHealthRoutes,
+  // First: the guards attach their hooks to each route as it is added (onRoute).
   registerAuthGuards,
+  registerHealthRoutes,
   registerSessions,
   registerAccounts,
   registerPasskeys,

@@ -1,7 +1,8 @@
 import { CountersignError } from "@countersign/protocol";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler } from "fastify";
 import type { Clock } from "../clock.ts";
 import type { Database } from "../db/database.ts";
+import { addRouteHook } from "../http/add-route-hook.ts";
 import type { CurrentSession } from "./session.ts";
 import type { SessionAuthenticator } from "./session-authenticator.ts";
 import { clearSessionSetCookie, replaceSessionCookie } from "./session-cookie.ts";
@@ -45,6 +46,22 @@ export function registerSessionAuth(app: FastifyInstance, deps: SessionAuthDeps)
   const maxAgeMs = deps.stepUpMaxAgeSeconds * 1000;
   app.decorateRequest("session", undefined);
 
+  const authenticate: preValidationAsyncHookHandler = async (request, reply) => {
+    const result = await deps.authenticator.authenticate(deps.db, request.headers.cookie);
+    if (result.status !== "ok") {
+      if (result.status !== "absent") replaceSessionCookie(reply, clearSessionSetCookie());
+      throw new CountersignError(result.status === "expired" ? "session_expired" : "unauthenticated");
+    }
+    request.session = result.session;
+    if (request.routeOptions.config.auth === "step-up") {
+      const stepUpAt = result.session.stepUpAt;
+      if (stepUpAt === null || deps.clock.now() - stepUpAt.getTime() > maxAgeMs) {
+        throw new CountersignError("step_up_required");
+      }
+    }
+  };
+
+  // Attached only to the routes that declare `config.auth`, so no other request pays for a hook.
   app.addHook("onRoute", (route) => {
     const auth = route.config?.auth;
     if (auth === undefined) return;
@@ -53,23 +70,7 @@ export function registerSessionAuth(app: FastifyInstance, deps: SessionAuthDeps)
     if (route.config?.surface !== "app") {
       throw new Error(`route ${route.method} ${route.url}: config.auth needs surface "app"`);
     }
-  });
-
-  app.addHook("preValidation", async (request, reply) => {
-    const mode = request.routeOptions.config.auth;
-    if (mode === undefined) return;
-    const result = await deps.authenticator.authenticate(deps.db, request.headers.cookie);
-    if (result.status !== "ok") {
-      if (result.status !== "absent") replaceSessionCookie(reply, clearSessionSetCookie());
-      throw new CountersignError(result.status === "expired" ? "session_expired" : "unauthenticated");
-    }
-    request.session = result.session;
-    if (mode === "step-up") {
-      const stepUpAt = result.session.stepUpAt;
-      if (stepUpAt === null || deps.clock.now() - stepUpAt.getTime() > maxAgeMs) {
-        throw new CountersignError("step_up_required");
-      }
-    }
+    addRouteHook(route, "preValidation", authenticate);
   });
 }
 
