@@ -37,6 +37,13 @@ export {
 export { verifyConsistency } from "./audit-log/verify-consistency.ts";
 export { verifyInclusion } from "./audit-log/verify-inclusion.ts";
 export {
+  type CpaceResult,
+  type CpaceSetup,
+  type CpaceStarted,
+  cpaceStart,
+} from "./cpace/cpace-start.ts";
+export { pairingChannelId } from "./cpace/pairing-channel-id.ts";
+export {
   type Ed25519PrivateJwk,
   ed25519Sign,
   ed25519Verify,
