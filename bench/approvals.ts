@@ -256,7 +256,8 @@ try {
             await decisionChallenge({
               requestId: row.id,
               decision: "approve",
-              displayPayloadHash: row.display_payload_hash,
+              // Plaintext requests always have a hash; only end-to-end ones wait for the decision's.
+              displayPayloadHash: row.display_payload_hash ?? "",
               nonce,
             }),
           );

@@ -75,6 +75,7 @@ export function registerAgentEnrollRoute(
         api_base_url: services.config.apiBaseUrl,
         auth_mode: "signed" as const,
         credentials_version: enrolled.credentialsVersion,
+        e2e: enrolled.e2e,
       };
     },
   );

@@ -34,6 +34,8 @@ describeEachDatabase("agent enrolment", (ctx) => {
       api_base_url: kit.config.apiBaseUrl,
       auth_mode: "signed",
       credentials_version: 1,
+      // A plaintext agent: no account key set to pin (DESIGN §4.11).
+      e2e: null,
     });
     const { rows } = await ctx.db.query<{ public_key: Uint8Array; credentials_version: number }>(
       "SELECT public_key, credentials_version FROM agent_keys WHERE key_id = $1",

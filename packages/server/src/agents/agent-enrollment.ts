@@ -2,6 +2,7 @@ import { CountersignError } from "@countersign/protocol";
 import type { AgentAuditSink } from "../agent-auth/agent-audit-sink.ts";
 import type { Clock } from "../clock.ts";
 import type { Database } from "../db/database.ts";
+import { type AgentE2eKey, findAccountKeysByIds, toAgentE2eKey } from "./agent-e2e-key.ts";
 import type { AgentSecrets } from "./agent-secrets.ts";
 import { consumeEnrollmentCode, findAgentById, insertAgentKey, markEnrolled } from "./agent-store.ts";
 
@@ -21,6 +22,8 @@ export interface EnrollmentResult {
   readonly agentId: string;
   readonly keyId: string;
   readonly credentialsVersion: number;
+  /** The key set an end-to-end agent encrypts context to; the agent pins it (DESIGN §4.11). */
+  readonly e2e: AgentE2eKey | null;
 }
 
 /**
@@ -31,8 +34,12 @@ export interface EnrollmentResult {
  * can be wrong — unknown, used, expired, superseded by a rotation, its agent revoked — gets the
  * one code `enrollment_code_invalid`.
  *
- * @throws CountersignError `enrollment_code_invalid`, or `agent_key_in_use` when this public key
- *   was ever enrolled before (the code is then not consumed).
+ * An end-to-end agent learns the account key set it is pinned to. If that set was retired since
+ * the code was issued (a key reset), enrolling would pin a key nobody can decrypt with any more:
+ * that is refused with `account_key_changed`, and the person rotates the agent to re-pin it.
+ *
+ * @throws CountersignError `enrollment_code_invalid`, `account_key_changed`, or `agent_key_in_use`
+ *   when this public key was ever enrolled before (the code is then not consumed).
  */
 export async function enrollAgentKey(
   deps: { db: Database; clock: Clock; secrets: AgentSecrets; auditSink: AgentAuditSink },
@@ -55,6 +62,12 @@ export async function enrollAgentKey(
     ) {
       throw new CountersignError("enrollment_code_invalid");
     }
+    let e2e: AgentE2eKey | null = null;
+    if (agent.e2e_account_key_id !== null) {
+      const pinned = (await findAccountKeysByIds(tx, [agent.e2e_account_key_id])).get(agent.e2e_account_key_id);
+      if (pinned === undefined || pinned.retired) throw new CountersignError("account_key_changed");
+      e2e = toAgentE2eKey(pinned);
+    }
     const inserted = await insertAgentKey(tx, {
       keyId: input.keyId,
       agentId: agent.id,
@@ -73,10 +86,11 @@ export async function enrollAgentKey(
         auth_mode: agent.auth_mode,
         key_id: input.keyId,
         credentials_version: agent.credentials_version,
+        e2e_account_key_id: agent.e2e_account_key_id,
         ip: input.ip,
         request_id: input.requestId,
       },
     });
-    return { agentId: agent.id, keyId: input.keyId, credentialsVersion: agent.credentials_version };
+    return { agentId: agent.id, keyId: input.keyId, credentialsVersion: agent.credentials_version, e2e };
   });
 }

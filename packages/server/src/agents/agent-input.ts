@@ -12,6 +12,7 @@ export interface CreateAgentBody {
   ip_allowlist?: string[];
   default_ttl_seconds?: number;
   bearer_token_ttl_days?: number;
+  e2e?: boolean;
 }
 
 /** A validated, normalized agent to create. */
@@ -24,6 +25,8 @@ export interface CreateAgentInput {
   readonly defaultTtlSeconds: number | null;
   /** Bearer agents only. */
   readonly bearerTokenTtlDays: number;
+  /** Pin the account's active key set: the agent must encrypt its context to it (DESIGN §4.11). */
+  readonly e2e: boolean;
 }
 
 /** Narrowest ranges a bearer agent's allowlist may hold (DESIGN §4.2 asks for "a single IP or a narrow CIDR"). */
@@ -40,7 +43,7 @@ type Issue = { path: string; message: string };
  * Checks and normalizes a new agent (DESIGN §4.3): a visible name; allowed action types as exact
  * names or `prefix.*`; IPv4/IPv6 addresses and CIDR ranges; a default TTL of 30–1,800 s. Bearer
  * agents (DESIGN §4.2) only while the server allows them, with a mandatory allowlist of narrow
- * ranges and a token lifetime of at most 90 days.
+ * ranges and a token lifetime of at most 90 days. End-to-end context (`e2e`) is for signed agents.
  *
  * @throws CountersignError `bearer_not_allowed`, or `validation_failed` listing every problem.
  */
@@ -102,6 +105,13 @@ export function parseCreateAgentBody(body: CreateAgentBody, options: { bearerOnl
     issues.push({ path: "/bearer_token_ttl_days", message: `must be an integer from 1 to ${BEARER_TOKEN_MAX_DAYS}` });
   }
 
+  // The pin reaches the agent with its enrolment answer and the person compares its fingerprint
+  // there; a bearer agent never enrols, so nothing would carry the pin to it.
+  const e2e = body.e2e === true;
+  if (e2e && authMode === "bearer_only") {
+    issues.push({ path: "/e2e", message: "applies to signed agents only (the key is pinned at enrolment)" });
+  }
+
   if (issues.length > 0) {
     throw new CountersignError("validation_failed", { details: { in: "body", issues } });
   }
@@ -112,5 +122,6 @@ export function parseCreateAgentBody(body: CreateAgentBody, options: { bearerOnl
     ipAllowlist: Object.freeze(ipAllowlist),
     defaultTtlSeconds,
     bearerTokenTtlDays,
+    e2e,
   });
 }

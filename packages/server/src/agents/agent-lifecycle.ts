@@ -2,6 +2,7 @@ import { CountersignError, randomBytes, toBase64Url } from "@countersign/protoco
 import type { AgentAuditEvent, AgentAuditSink } from "../agent-auth/agent-audit-sink.ts";
 import type { Clock } from "../clock.ts";
 import type { Database, Queryable, Transaction } from "../db/database.ts";
+import { findActiveAccountKey } from "./agent-e2e-key.ts";
 import type { CreateAgentInput } from "./agent-input.ts";
 import type { AgentRow } from "./agent-row.ts";
 import { type AgentSecrets, BEARER_TOKEN_DEFAULT_DAYS, ENROLLMENT_CODE_TTL_SECONDS } from "./agent-secrets.ts";
@@ -10,6 +11,7 @@ import {
   deleteEnrollmentCode,
   findOwnedAgent,
   insertAgent,
+  pinAccountKey,
   putEnrollmentCode,
   setAgentStatus,
 } from "./agent-store.ts";
@@ -42,7 +44,10 @@ const DAY_MS = 86_400_000;
 /**
  * Creates an agent and its first credential in one transaction, with its audit event
  * (`agent.created`). A signed agent gets an enrolment code (10 minutes, single use); a bearer
- * agent its token. Either is returned once and stored only as a keyed digest.
+ * agent its token. Either is returned once and stored only as a keyed digest. An agent created
+ * with `e2e` is pinned to the account's active key set (DESIGN §4.11).
+ *
+ * @throws CountersignError `account_key_missing` for `e2e` when the account has no key set yet.
  */
 export async function createAgent(
   deps: AgentLifecycleDeps,
@@ -55,6 +60,7 @@ export async function createAgent(
       ? { ...deps.secrets.newBearerToken(), expiresAt: new Date(now.getTime() + input.bearerTokenTtlDays * DAY_MS) }
       : null;
   return deps.db.transaction(async (tx) => {
+    const pinned = input.e2e ? await activeKeyId(tx, person.userId) : null;
     const agent = await insertAgent(tx, {
       id: `agt_${toBase64Url(randomBytes(16))}`,
       userId: person.userId,
@@ -66,6 +72,7 @@ export async function createAgent(
       bearerTokenDigest: bearer?.digest ?? null,
       bearerExpiresAt: bearer?.expiresAt ?? null,
       createdAt: now,
+      e2eAccountKeyId: pinned,
     });
     const credential = bearer
       ? ({ kind: "bearer_token", token: bearer.secret, expiresAt: bearer.expiresAt } as const)
@@ -78,6 +85,7 @@ export async function createAgent(
         ip_allowlist: agent.ip_allowlist,
         default_ttl_seconds: agent.default_ttl_seconds,
         credential_expires_at: credential.expiresAt.toISOString(),
+        e2e_account_key_id: agent.e2e_account_key_id,
       }),
     );
     return { agent, credential };
@@ -107,7 +115,9 @@ export async function revokeAgent(deps: AgentLifecycleDeps, person: PersonContex
 /**
  * Rotates the agent's credentials (DESIGN §4.3): the credentials version goes up by one, so the
  * old key (or token) is refused from the next request on; in-flight approval requests are
- * canceled; a signed agent gets a new enrolment code, a bearer agent a new token.
+ * canceled; a signed agent gets a new enrolment code, a bearer agent a new token. An end-to-end
+ * agent is re-pinned to the account's active key set, which the new enrolment hands to the agent:
+ * after a key set reset, rotating is how an agent moves to the new key.
  */
 export async function rotateAgentCredentials(
   deps: AgentLifecycleDeps,
@@ -128,6 +138,9 @@ export async function rotateAgentCredentials(
       credential = { kind: "bearer_token", token: token.secret, expiresAt };
     } else {
       agent = await bumpCredentialsVersion(tx, agentId, null);
+      if (agent.e2e_account_key_id !== null) {
+        agent = await pinAccountKey(tx, agentId, await activeKeyId(tx, person.userId));
+      }
       credential = await issueEnrollmentCode(tx, deps, agent, now);
     }
     const canceled = await deps.inFlightApprovals.cancelForAgent(tx, agentId, "credentials_rotated");
@@ -136,6 +149,9 @@ export async function rotateAgentCredentials(
       personEvent("agent.credentials_rotated", person, agent, {
         previous_credentials_version: current.credentials_version,
         canceled_requests: canceled,
+        ...(agent.e2e_account_key_id === null
+          ? {}
+          : { e2e_account_key_id: agent.e2e_account_key_id, previous_e2e_account_key_id: current.e2e_account_key_id }),
       }),
     );
     return { agent, credential };
@@ -200,6 +216,13 @@ async function issueEnrollmentCode(
     expiresAt,
   });
   return { kind: "enrollment_code", code: code.secret, expiresAt };
+}
+
+/** The id of the person's active account key set, to pin. */
+async function activeKeyId(tx: Queryable, userId: string): Promise<string> {
+  const key = await findActiveAccountKey(tx, userId);
+  if (key === undefined) throw new CountersignError("account_key_missing");
+  return key.id;
 }
 
 /** The owner's agent, locked; another person's agent is "not found", never "forbidden". */

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import type { AppServices } from "../app-services.ts";
 import type { IssuedCredential } from "./agent-lifecycle.ts";
-import { toAgentView } from "./agent-row.ts";
+import { type AgentRow, type AgentView, toAgentView } from "./agent-row.ts";
 import {
   AgentEnvelopeSchema,
   AgentIdParams,
@@ -19,7 +19,7 @@ import { personContext } from "./person-context.ts";
 const SESSION = { surface: "app", auth: "session" } as const;
 const STEP_UP = { surface: "app", auth: "step-up" } as const;
 
-const errors = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef };
+const errors = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef };
 
 /**
  * The person's agent management API (DESIGN §4.3): create, list, show, revoke, rotate, suspend,
@@ -33,6 +33,13 @@ export function registerAgentManagementRoutes(
   const { agents } = services;
   const { apiBaseUrl } = services.config;
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const views = async (rows: readonly AgentRow[]): Promise<AgentView[]> => {
+    const keys = await agents.e2eKeysOf(rows);
+    return rows.map((row) =>
+      toAgentView(row, row.e2e_account_key_id === null ? null : (keys.get(row.e2e_account_key_id) ?? null)),
+    );
+  };
+  const view = async (row: AgentRow): Promise<AgentView> => (await views([row]))[0] as AgentView;
 
   typed.post(
     "/v1/agents",
@@ -51,7 +58,7 @@ export function registerAgentManagementRoutes(
       return reply
         .code(201)
         .header("cache-control", "no-store")
-        .send({ agent: toAgentView(agent), credential: credentialJson(credential, apiBaseUrl) });
+        .send({ agent: await view(agent), credential: credentialJson(credential, apiBaseUrl) });
     },
   );
 
@@ -63,7 +70,7 @@ export function registerAgentManagementRoutes(
     },
     async (request) => {
       const rows = await agents.list(personContext(request).userId);
-      return { agents: rows.map(toAgentView) };
+      return { agents: await views(rows) };
     },
   );
 
@@ -79,7 +86,7 @@ export function registerAgentManagementRoutes(
       },
     },
     async (request) => ({
-      agent: toAgentView(await agents.get(personContext(request).userId, request.params.agent_id)),
+      agent: await view(await agents.get(personContext(request).userId, request.params.agent_id)),
     }),
   );
 
@@ -94,7 +101,7 @@ export function registerAgentManagementRoutes(
         response: { 200: AgentEnvelopeSchema, ...errors },
       },
     },
-    async (request) => ({ agent: toAgentView(await agents.revoke(personContext(request), request.params.agent_id)) }),
+    async (request) => ({ agent: await view(await agents.revoke(personContext(request), request.params.agent_id)) }),
   );
 
   typed.post(
@@ -112,7 +119,7 @@ export function registerAgentManagementRoutes(
       const { agent, credential } = await agents.rotate(personContext(request), request.params.agent_id);
       return reply
         .header("cache-control", "no-store")
-        .send({ agent: toAgentView(agent), credential: credentialJson(credential, apiBaseUrl) });
+        .send({ agent: await view(agent), credential: credentialJson(credential, apiBaseUrl) });
     },
   );
 
@@ -127,7 +134,7 @@ export function registerAgentManagementRoutes(
         response: { 200: AgentEnvelopeSchema, ...errors },
       },
     },
-    async (request) => ({ agent: toAgentView(await agents.suspend(personContext(request), request.params.agent_id)) }),
+    async (request) => ({ agent: await view(await agents.suspend(personContext(request), request.params.agent_id)) }),
   );
 
   typed.post(
@@ -141,7 +148,7 @@ export function registerAgentManagementRoutes(
         response: { 200: AgentEnvelopeSchema, ...errors },
       },
     },
-    async (request) => ({ agent: toAgentView(await agents.resume(personContext(request), request.params.agent_id)) }),
+    async (request) => ({ agent: await view(await agents.resume(personContext(request), request.params.agent_id)) }),
   );
 }
 

@@ -1,4 +1,5 @@
 import type { AgentAuthMode, AgentStatus, AuthenticatedAgent } from "../agent-auth/agent-request.ts";
+import type { AgentE2eKey } from "./agent-e2e-key.ts";
 
 /** A row of `agents` (migration 006) as read, without the bearer token's digest. */
 export interface AgentRow {
@@ -16,12 +17,14 @@ export interface AgentRow {
   enrolled_at: Date | null;
   last_used_at: Date | null;
   status_changed_at: Date | null;
+  /** The account key set its context is encrypted to (migration 013); null: plaintext context. */
+  e2e_account_key_id: string | null;
 }
 
 /** The columns of {@link AgentRow}, for SELECT and RETURNING lists. */
 export const AGENT_COLUMNS =
   "id, user_id, name, auth_mode, status, allowed_actions, ip_allowlist, default_ttl_seconds, credentials_version, " +
-  "bearer_expires_at, created_at, enrolled_at, last_used_at, status_changed_at";
+  "bearer_expires_at, created_at, enrolled_at, last_used_at, status_changed_at, e2e_account_key_id";
 
 /** The agent as the request checks see it. */
 export function toAuthenticatedAgent(row: AgentRow): AuthenticatedAgent {
@@ -57,10 +60,15 @@ export interface AgentView {
   enrolled_at: string | null;
   last_used_at: string | null;
   bearer_token_expires_at: string | null;
+  /** The pinned account key set when the agent encrypts context end to end (DESIGN §4.11). */
+  e2e: AgentE2eKey | null;
 }
 
-/** The management API's view of a row. */
-export function toAgentView(row: AgentRow): AgentView {
+/**
+ * The management API's view of a row; `e2e` is the row's pinned key set, looked up by the caller
+ * (`AgentsService.e2eKeysOf`), since the row holds only its id.
+ */
+export function toAgentView(row: AgentRow, e2e: AgentE2eKey | null): AgentView {
   return {
     id: row.id,
     name: row.name,
@@ -76,5 +84,6 @@ export function toAgentView(row: AgentRow): AgentView {
     enrolled_at: row.enrolled_at?.toISOString() ?? null,
     last_used_at: row.last_used_at?.toISOString() ?? null,
     bearer_token_expires_at: row.bearer_expires_at?.toISOString() ?? null,
+    e2e,
   };
 }

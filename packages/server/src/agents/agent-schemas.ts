@@ -17,6 +17,22 @@ export const AgentIdParams = Type.Object(
   { additionalProperties: false },
 );
 
+/** The account key set an end-to-end agent is pinned to (DESIGN §4.11). */
+export const AgentE2eKeySchema = Type.Union(
+  [
+    Type.Object(
+      {
+        account_key_id: Type.String({ pattern: "^ak_[A-Za-z0-9_-]{22}$" }),
+        public_key: Type.String({ description: "X25519, 32 raw bytes, base64url without padding." }),
+        fingerprint: Type.String({ description: "Compare it with the one the app shows before trusting the pin." }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  { description: "Set when the agent encrypts its context end to end to this account key set." },
+);
+
 export const AgentViewSchema = Type.Object(
   {
     id: Type.String(),
@@ -35,6 +51,7 @@ export const AgentViewSchema = Type.Object(
     enrolled_at: NullableTimestamp,
     last_used_at: Type.Union([Timestamp, Type.Null()], { description: "Updated at most once a minute." }),
     bearer_token_expires_at: NullableTimestamp,
+    e2e: AgentE2eKeySchema,
   },
   { additionalProperties: false },
 );
@@ -59,6 +76,12 @@ export const CreateAgentBodySchema = Type.Object(
     ),
     bearer_token_ttl_days: Type.Optional(
       Type.Integer({ minimum: 1, maximum: BEARER_TOKEN_MAX_DAYS, description: "Bearer agents only; default 30." }),
+    ),
+    e2e: Type.Optional(
+      Type.Boolean({
+        description:
+          "Signed agents only: pin the account's active key set; the agent must encrypt its context to it (409 account_key_missing without one).",
+      }),
     ),
   },
   { additionalProperties: false },
@@ -111,6 +134,7 @@ export const EnrollResponseSchema = Type.Object(
     api_base_url: Type.String(),
     auth_mode: Type.Literal("signed"),
     credentials_version: Type.Integer(),
+    e2e: AgentE2eKeySchema,
   },
   { additionalProperties: false },
 );

@@ -19,13 +19,15 @@ export interface NewAgentRow {
   bearerTokenDigest: string | null;
   bearerExpiresAt: Date | null;
   createdAt: Date;
+  /** The account key set to pin (migration 013), or null for plaintext context. */
+  e2eAccountKeyId: string | null;
 }
 
 export async function insertAgent(tx: Queryable, agent: NewAgentRow): Promise<AgentRow> {
   const { rows } = await tx.query<AgentRow>(
     `INSERT INTO agents (id, user_id, name, auth_mode, allowed_actions, ip_allowlist, default_ttl_seconds,
-                         bearer_token_digest, bearer_expires_at, created_at, enrolled_at)
-     VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7, $8, $9, $10, $11)
+                         bearer_token_digest, bearer_expires_at, created_at, enrolled_at, e2e_account_key_id)
+     VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7, $8, $9, $10, $11, $12)
      RETURNING ${AGENT_COLUMNS}`,
     [
       agent.id,
@@ -40,6 +42,7 @@ export async function insertAgent(tx: Queryable, agent: NewAgentRow): Promise<Ag
       agent.createdAt,
       // A bearer agent holds its credential from the start; a signed one once it enrols a key.
       agent.authMode === "bearer_only" ? agent.createdAt : null,
+      agent.e2eAccountKeyId,
     ],
   );
   return one(rows);
@@ -155,6 +158,15 @@ export async function bumpCredentialsVersion(
                 bearer_expires_at = $3, enrolled_at = $4
           WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
     bearer === null ? [agentId] : [agentId, bearer.digest, bearer.expiresAt, bearer.at],
+  );
+  return one(rows);
+}
+
+/** Pins an end-to-end agent to another account key set (a rotation re-pins to the active one). */
+export async function pinAccountKey(tx: Queryable, agentId: string, accountKeyId: string): Promise<AgentRow> {
+  const { rows } = await tx.query<AgentRow>(
+    `UPDATE agents SET e2e_account_key_id = $2 WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
+    [agentId, accountKeyId],
   );
   return one(rows);
 }

@@ -4,6 +4,7 @@ import type { Clock } from "../clock.ts";
 import type { Config } from "../config/config.ts";
 import type { Database } from "../db/database.ts";
 import { type AgentCredentials, createAgentCredentials } from "./agent-credentials.ts";
+import { type AgentE2eKey, findAccountKeysByIds, toAgentE2eKey } from "./agent-e2e-key.ts";
 import { type EnrollmentInput, type EnrollmentResult, enrollAgentKey } from "./agent-enrollment.ts";
 import { type CreateAgentBody, type CreateAgentInput, parseCreateAgentBody } from "./agent-input.ts";
 import {
@@ -36,6 +37,8 @@ export interface AgentsService extends AgentCredentials {
   suspend(person: PersonContext, agentId: string): Promise<AgentRow>;
   resume(person: PersonContext, agentId: string): Promise<AgentRow>;
   enroll(input: EnrollmentInput): Promise<EnrollmentResult>;
+  /** The pinned key sets of end-to-end agents among `agents`, by account key id, for their views. */
+  e2eKeysOf(agents: readonly AgentRow[]): Promise<ReadonlyMap<string, AgentE2eKey>>;
 }
 
 /** What the agent domain is built from. */
@@ -76,5 +79,10 @@ export function createAgentsService(deps: AgentsServiceDeps): AgentsService {
     suspend: (person: PersonContext, agentId: string) => setAgentSuspended(lifecycle, person, agentId, true),
     resume: (person: PersonContext, agentId: string) => setAgentSuspended(lifecycle, person, agentId, false),
     enroll: (input: EnrollmentInput) => enrollAgentKey(lifecycle, input),
+    async e2eKeysOf(agents: readonly AgentRow[]) {
+      const ids = agents.flatMap((agent) => (agent.e2e_account_key_id === null ? [] : [agent.e2e_account_key_id]));
+      const keys = await findAccountKeysByIds(deps.db, ids);
+      return new Map([...keys].map(([id, key]) => [id, toAgentE2eKey(key)]));
+    },
   });
 }

@@ -51,7 +51,10 @@ export function registerAgentApprovalRoutes(
         tags: ["approvals"],
         summary: "Ask your person to approve an action",
         description:
-          "Signed, with an Idempotency-Key. An open request for the same action type is returned as it is (200) instead of a new one (201).",
+          "Signed, with an Idempotency-Key. An open request for the same action type is returned as it is (200) instead of a new one (201). " +
+          "An agent created with e2e sends `context_e2e` instead of `context` (422 e2e_context_required; others 422 e2e_not_enabled), " +
+          "encrypted to its pinned account key set, which must still be the active one (409 account_key_changed); " +
+          "the answer then has `display_payload_hash: null` and `display_payload` to hash locally.",
         security,
         body: CreateApprovalBodySchema,
         response: { 200: AgentApprovalSchema, 201: AgentApprovalSchema, 422: ErrorRef, ...errors },
@@ -67,7 +70,9 @@ export function registerAgentApprovalRoutes(
           : parseCallbackUrl(body.callback_url, { allowLoopbackHttp: config.webhooks.allowLoopbackHttp });
       const input = { ...body, context: body.context as Record<string, unknown> | undefined, callbackUrl };
       const result = await approvals.create(auth.agent, input, actorOf(request));
-      return reply.code(result.created ? 201 : 200).send(view(result.row, result.number));
+      return reply
+        .code(result.created ? 201 : 200)
+        .send(toAgentView(result.row, result.number, clock.now(), interval, result.display));
     },
   );
 

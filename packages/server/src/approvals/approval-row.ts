@@ -33,7 +33,13 @@ export interface ApprovalRow {
   reason: ApprovalReason | null;
   /** The display payload and the number, sealed under the owner's data key (see approval-seal.ts). */
   sealed: string;
-  display_payload_hash: string;
+  /**
+   * `sha256:<hex>` (DESIGN §4.5). Null on an end-to-end request until the person decides: the
+   * server cannot hash a context it cannot read, and takes the hash the person's passkey signed.
+   */
+  display_payload_hash: string | null;
+  /** The account key set its context was encrypted to (migration 013); null: plaintext context. */
+  e2e_account_key_id: string | null;
   ttl_seconds: number;
   callback_url: string | null;
   number_attempts: number;
@@ -50,7 +56,7 @@ export interface ApprovalRow {
 export const APPROVAL_COLUMNS =
   "id, user_id, agent_id, agent_credentials_version, auth_mode, action_type, status, reason, sealed, " +
   "display_payload_hash, ttl_seconds, callback_url, number_attempts, created_at, expires_at, delivered_at, " +
-  "decided_at, evidence, receipt, last_polled_at";
+  "decided_at, evidence, receipt, last_polled_at, e2e_account_key_id";
 
 /**
  * What is kept of a decision so that anyone can re-verify it offline (DESIGN §4.6, T-4): the

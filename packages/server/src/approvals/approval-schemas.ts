@@ -25,6 +25,31 @@ const Reason = Type.Union([
   Type.Null(),
 ]);
 const Hash = Type.String({ pattern: "^sha256:[0-9a-f]{64}$" });
+const NullableHash = Type.Union([Hash, Type.Null()], {
+  description: "Null on an end-to-end request until the person decides: the server cannot read its context.",
+});
+
+/** Longest `context_e2e.ct`: 16 KiB of context (DESIGN §4.4) plus the AEAD tag, base64url, with room. */
+export const MAX_E2E_CIPHERTEXT_CHARS = 22_000;
+
+/** `context_e2e` (spec §0): an HPKE ciphertext of the context to the account key set `kid`. */
+export const SealedContextSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    kid: Type.String({ pattern: "^ak_[A-Za-z0-9_-]{22}$", description: "The account key set it is encrypted to." }),
+    enc: Type.String({ pattern: "^[A-Za-z0-9_-]{43}$", description: "The 32-byte HPKE encapsulated key, base64url." }),
+    ct: Type.String({
+      // At least the 16-byte tag; base64url without padding.
+      pattern: "^[A-Za-z0-9_-]{22,}$",
+      maxLength: MAX_E2E_CIPHERTEXT_CHARS,
+      description: "The HPKE ciphertext of the context's JCS, base64url.",
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: "An end-to-end encrypted context (HPKE to the account key set `kid`); the server cannot read it.",
+  },
+);
 
 export const ApprovalIdParams = Type.Object(
   { approval_id: Type.String({ pattern: "^apr_[A-Za-z0-9_-]{22}$" }) },
@@ -45,6 +70,8 @@ export const CreateApprovalBodySchema = Type.Object(
         { additionalProperties: true, description: "A JSON object of at most 16 KiB, shown as a table." },
       ),
     ),
+    // Instead of `context`, for an agent created with e2e: encrypted to its pinned account key set.
+    context_e2e: Type.Optional(SealedContextSchema),
     binding_message: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     ttl_seconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 1800 })),
     callback_url: Type.Optional(
@@ -62,7 +89,26 @@ export const AgentApprovalSchema = Type.Object({
   number_match: Type.Union([Type.String({ pattern: "^[0-9]{6}$" }), Type.Null()], {
     description: "Show it to your person; they type it on their phone. Only in the answer to creation.",
   }),
-  display_payload_hash: Hash,
+  display_payload_hash: NullableHash,
+  display_payload: Type.Optional(
+    Type.Object(
+      {
+        agent_id: Type.String(),
+        agent_name: Type.String(),
+        agent_verified: Type.Boolean(),
+        action_type: Type.String(),
+        title: Type.String(),
+        body: Type.String(),
+        binding_message: Type.Union([Type.String(), Type.Null()]),
+        created_at: Type.String(),
+        expires_at: Type.String(),
+      },
+      {
+        description:
+          "End-to-end requests, in the answer to creation: the display payload without `context`, to hash locally with the plaintext context.",
+      },
+    ),
+  ),
   created_at: Timestamp,
   expires_at: Timestamp,
   expires_in: Type.Integer(),
@@ -95,7 +141,9 @@ const DisplayPayloadSchema = Type.Object({
   action_type: Type.String(),
   title: Type.String(),
   body: Type.String(),
-  context: Type.Object({}, { additionalProperties: true }),
+  context: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], {
+    description: "Null on an end-to-end request: decrypt `context_e2e` into it.",
+  }),
   binding_message: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String(),
   expires_at: Type.String(),
@@ -109,7 +157,9 @@ export const PersonApprovalSchema = Type.Object({
   auth_mode: Type.String(),
   action_type: Type.String(),
   display_payload: Type.Union([DisplayPayloadSchema, Type.Null()]),
-  display_payload_hash: Hash,
+  display_payload_hash: NullableHash,
+  e2e: Type.Boolean({ description: "The context is end-to-end encrypted: only the app can read it." }),
+  context_e2e: Type.Union([SealedContextSchema, Type.Null()]),
   number_attempts_remaining: Type.Integer(),
   created_at: Timestamp,
   expires_at: Timestamp,

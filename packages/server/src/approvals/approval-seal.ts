@@ -1,14 +1,28 @@
-import type { DisplayPayload } from "@countersign/protocol";
+import type { DisplayPayload, SealedContext } from "@countersign/protocol";
 import { decryptFieldText, encryptField, type FieldContext } from "../crypto/field-cipher.ts";
 import { fieldKeyId } from "../crypto/field-key-id.ts";
 import type { UserDataKeys } from "../crypto/user-data-keys.ts";
 import type { Queryable } from "../db/database.ts";
 
+/**
+ * The display payload as the server holds it. For an end-to-end request `context` is null: the
+ * server has only `context_e2e`, which the app decrypts into `context` before rendering and hashing.
+ */
+export type StoredDisplayPayload = Omit<DisplayPayload, "context"> & {
+  readonly context: DisplayPayload["context"] | null;
+};
+
 /** What an approval keeps sealed: everything the app shows, and the number the person types. */
 export interface SealedApproval {
-  readonly display: DisplayPayload;
+  readonly display: StoredDisplayPayload;
   /** The 6 digits the agent shows and the person types (T-1). */
   readonly number: string;
+  /**
+   * The context encrypted by the agent to the account key set (DESIGN §4.11), kept exactly as
+   * received; null for plaintext context. Sealed again here only so a dump shows no more of it
+   * than of any other request (its kid and size); the server cannot open the inner layer.
+   */
+  readonly contextE2e: SealedContext | null;
 }
 
 const context = (approvalId: string): FieldContext => ({
@@ -31,7 +45,15 @@ export async function sealApproval(
   content: SealedApproval,
 ): Promise<string> {
   const key = await dataKeys.forWriting(tx, userId);
-  return encryptField(key, context(approvalId), JSON.stringify({ display: content.display, number: content.number }));
+  return encryptField(
+    key,
+    context(approvalId),
+    JSON.stringify({
+      display: content.display,
+      number: content.number,
+      ...(content.contextE2e === null ? {} : { context_e2e: content.contextE2e }),
+    }),
+  );
 }
 
 /**
@@ -55,6 +77,10 @@ export async function openApproval(
   if (key === null) return null;
   const text = decryptFieldText(() => key, context(row.id), row.sealed);
   if (text === null) return null;
-  const parsed = JSON.parse(text) as SealedApproval;
-  return { display: parsed.display, number: parsed.number };
+  const parsed = JSON.parse(text) as {
+    display: StoredDisplayPayload;
+    number: string;
+    context_e2e?: SealedContext;
+  };
+  return { display: parsed.display, number: parsed.number, contextE2e: parsed.context_e2e ?? null };
 }

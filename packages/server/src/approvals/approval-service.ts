@@ -139,7 +139,7 @@ export function createApprovalService(deps: ApprovalDeps): ApprovalService {
       const keys = new Map<string, Uint8Array | null>();
       for (const row of page) {
         const fresh = await lazyExpire(row);
-        items.push(toPersonView(fresh, (await openApproval(deps.dataKeys, db, fresh, keys))?.display ?? null));
+        items.push(toPersonView(fresh, await openApproval(deps.dataKeys, db, fresh, keys)));
       }
       return { items, rows };
     },
@@ -148,16 +148,16 @@ export function createApprovalService(deps: ApprovalDeps): ApprovalService {
       const found = await findForUser(db, userId, approvalId);
       if (found === null) throw new CountersignError("approval_not_found");
       const row = await lazyExpire(found);
-      const display = (await openApproval(deps.dataKeys, db, row))?.display ?? null;
+      const opened = await openApproval(deps.dataKeys, db, row);
       const nonce =
-        isTerminal(row.status) || display === null
+        isTerminal(row.status) || opened === null
           ? null
           : await deps.nonces.issue(db, { requestId: row.id, userId, now: now() });
-      return { view: toPersonView(row, display), nonce };
+      return { view: toPersonView(row, opened), nonce };
     },
 
     async viewForPerson(row) {
-      return toPersonView(row, (await openApproval(deps.dataKeys, db, row))?.display ?? null);
+      return toPersonView(row, await openApproval(deps.dataKeys, db, row));
     },
 
     async acknowledge(userId, approvalId, actor) {

@@ -21,7 +21,9 @@ export interface NewApproval {
   readonly authMode: ApprovalRow["auth_mode"];
   readonly actionType: string;
   readonly sealed: string;
-  readonly displayPayloadHash: string;
+  /** Null for an end-to-end request, whose context the server cannot hash. */
+  readonly displayPayloadHash: string | null;
+  readonly e2eAccountKeyId: string | null;
   readonly ttlSeconds: number;
   readonly callbackUrl: string | null;
   readonly createdAt: Date;
@@ -35,8 +37,8 @@ export interface NewApproval {
 export async function insertApproval(tx: Queryable, a: NewApproval): Promise<ApprovalRow | null> {
   const { rows } = await tx.query<ApprovalRow>(
     `INSERT INTO approval_requests (id, user_id, agent_id, agent_credentials_version, auth_mode, action_type, status,
-       sealed, display_payload_hash, ttl_seconds, callback_url, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12)
+       sealed, display_payload_hash, ttl_seconds, callback_url, created_at, expires_at, e2e_account_key_id)
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (user_id, agent_id, action_type) WHERE status IN ('pending', 'delivered') DO NOTHING
      RETURNING ${APPROVAL_COLUMNS}`,
     [
@@ -52,28 +54,50 @@ export async function insertApproval(tx: Queryable, a: NewApproval): Promise<App
       a.callbackUrl,
       a.createdAt,
       a.expiresAt,
+      a.e2eAccountKeyId,
     ],
   );
   return rows[0] ?? null;
 }
 
+/** What a new request must know before anything else: see {@link findBlockers}. */
+export interface Blockers {
+  readonly openId: string | null;
+  readonly lastRejectedAt: Date | null;
+  readonly userDefaultTtl: number | null;
+  /** The account key set the agent is pinned to (migration 013); null: plaintext context. */
+  readonly agentE2eKeyId: string | null;
+  /** The person's active account key set, if any (migration 012). */
+  readonly activeAccountKeyId: string | null;
+}
+
 /**
  * What a new request for (user, agent, action type) must know first, in one round trip: the open
- * request's id, if any (suppression), the latest rejection since `cooldownFrom` (cool-down), and
- * the person's default TTL (used when neither the request nor the agent names one).
+ * request's id, if any (suppression), the latest rejection since `cooldownFrom` (cool-down), the
+ * person's default TTL (used when neither the request nor the agent names one), and the key sets
+ * end-to-end context is checked against — the agent's pin, read fresh rather than from the agent
+ * row cache, and the account's active one.
  */
 export async function findBlockers(
   q: Queryable,
   key: { userId: string; agentId: string; actionType: string; cooldownFrom: Date },
-): Promise<{ openId: string | null; lastRejectedAt: Date | null; userDefaultTtl: number | null }> {
-  const { rows } = await q.query<{ open_id: string | null; last_rejected_at: Date | null; user_ttl: number | null }>(
+): Promise<Blockers> {
+  const { rows } = await q.query<{
+    open_id: string | null;
+    last_rejected_at: Date | null;
+    user_ttl: number | null;
+    agent_e2e_key_id: string | null;
+    active_key_id: string | null;
+  }>(
     `SELECT
        (SELECT id FROM approval_requests
          WHERE user_id = $1 AND agent_id = $2 AND action_type = $3 AND status IN ('pending', 'delivered')) AS open_id,
        (SELECT max(decided_at) FROM approval_requests
          WHERE user_id = $1 AND agent_id = $2 AND action_type = $3 AND status = 'rejected' AND decided_at > $4)
          AS last_rejected_at,
-       (SELECT default_ttl_seconds FROM user_settings WHERE user_id = $1) AS user_ttl`,
+       (SELECT default_ttl_seconds FROM user_settings WHERE user_id = $1) AS user_ttl,
+       (SELECT e2e_account_key_id FROM agents WHERE id = $2) AS agent_e2e_key_id,
+       (SELECT id FROM account_keys WHERE user_id = $1 AND retired_at IS NULL) AS active_key_id`,
     [key.userId, key.agentId, key.actionType, key.cooldownFrom],
   );
   const row = rows[0];
@@ -81,6 +105,8 @@ export async function findBlockers(
     openId: row?.open_id ?? null,
     lastRejectedAt: row?.last_rejected_at ?? null,
     userDefaultTtl: row?.user_ttl ?? null,
+    agentE2eKeyId: row?.agent_e2e_key_id ?? null,
+    activeAccountKeyId: row?.active_key_id ?? null,
   };
 }
 
@@ -127,13 +153,19 @@ export interface Ending {
   readonly decidedAt: Date;
   readonly evidence?: DecisionEvidence;
   readonly receipt?: string;
+  /**
+   * The hash the person's passkey signed, for an end-to-end request whose hash is still NULL
+   * (migration 013 allows exactly that once); a request that has a hash keeps it.
+   */
+  readonly displayPayloadHash?: string;
 }
 
 /** Ends one open request; null when it was no longer open (another change got there first). */
 export async function endApproval(tx: Queryable, id: string, ending: Ending): Promise<ApprovalRow | null> {
   const { rows } = await tx.query<ApprovalRow>(
     `UPDATE approval_requests
-        SET status = $2, reason = $3, decided_at = $4, evidence = $5, receipt = $6
+        SET status = $2, reason = $3, decided_at = $4, evidence = $5, receipt = $6,
+            display_payload_hash = COALESCE(display_payload_hash, $7)
       WHERE id = $1 AND status IN ('pending', 'delivered')
       RETURNING ${APPROVAL_COLUMNS}`,
     [
@@ -143,6 +175,7 @@ export async function endApproval(tx: Queryable, id: string, ending: Ending): Pr
       ending.decidedAt,
       ending.evidence === undefined ? null : JSON.stringify(ending.evidence),
       ending.receipt ?? null,
+      ending.displayPayloadHash ?? null,
     ],
   );
   return rows[0] ?? null;

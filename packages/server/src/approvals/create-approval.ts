@@ -1,9 +1,10 @@
 import { randomInt } from "node:crypto";
 import {
   CountersignError,
-  type DisplayPayload,
   displayPayloadHash,
+  fromBase64Url,
   randomBytes,
+  type SealedContext,
   toBase64Url,
   utf8,
 } from "@countersign/protocol";
@@ -12,8 +13,15 @@ import type { JsonValue } from "../audit/audit-event.ts";
 import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import type { ApprovalRow } from "./approval-row.ts";
-import { openApproval, sealApproval } from "./approval-seal.ts";
-import { countCreation, expireOne, findBlockers, findOpenFor, insertApproval } from "./approval-store.ts";
+import { openApproval, type StoredDisplayPayload, sealApproval } from "./approval-seal.ts";
+import {
+  type Blockers,
+  countCreation,
+  expireOne,
+  findBlockers,
+  findOpenFor,
+  insertApproval,
+} from "./approval-store.ts";
 import { assertDisplayContext, assertDisplayText } from "./display-text.ts";
 
 /** The body of `POST /v1/approvals` after schema validation (DESIGN §4.4). */
@@ -22,6 +30,8 @@ export interface CreateApprovalInput {
   readonly title: string;
   readonly body?: string;
   readonly context?: Record<string, unknown>;
+  /** The context encrypted to the agent's pinned account key set (DESIGN §4.11), never opened here. */
+  readonly context_e2e?: SealedContext;
   readonly binding_message?: string;
   readonly ttl_seconds?: number;
   /** Already checked by the route (https only, SSRF rules); null when absent. */
@@ -37,6 +47,8 @@ export const FALLBACK_TTL_SECONDS = 300;
 export interface CreatedApproval {
   readonly row: ApprovalRow;
   readonly number: string;
+  /** What the app shows; its context is null on an end-to-end request. */
+  readonly display: StoredDisplayPayload;
   /** False when an open request for the same (user, agent, action type) was returned (T-1). */
   readonly created: boolean;
 }
@@ -44,12 +56,16 @@ export interface CreatedApproval {
 /**
  * Creates an approval request for an authenticated agent (DESIGN §4.4, T-1):
  *
- * 1. the text is plain and visible, the context small enough (T-9);
+ * 1. the text is plain and visible, the context small enough (T-9); an agent pinned to an account
+ *    key set sends its context encrypted to that set, which must still be the account's active
+ *    one, and any other agent sends plaintext (DESIGN §4.11);
  * 2. an open request for the same (user, agent, action type) is returned as it is, with no new
  *    event or push (in-flight suppression) — unless its time is up, then it is expired first;
  * 3. within the cool-down after a rejection of the same triple: 429 `cooldown_active`;
  * 4. otherwise the number is drawn, the display payload hashed and sealed, the row inserted,
- *    the throttles counted and the audit event appended, in one transaction. The unique index
+ *    the throttles counted and the audit event appended, in one transaction. An end-to-end
+ *    request has no display hash: the server cannot read its context, so the agent hashes it
+ *    locally from the `display` returned, and the person's decision supplies it. The unique index
  *    on open requests settles races: a concurrent duplicate that loses the insert returns the
  *    winner.
  *
@@ -70,6 +86,7 @@ export async function createApproval(
     ...key,
     cooldownFrom: new Date(now.getTime() - config.approvals.cooldownSeconds * 1000),
   });
+  const e2eKeyId = checkE2e(input, blockers);
   if (blockers.openId !== null) {
     const open = await findOpenFor(db, key);
     if (open !== null && open.expires_at.getTime() > now.getTime()) return existing(deps, open);
@@ -85,19 +102,20 @@ export async function createApproval(
   const ttlSeconds = input.ttl_seconds ?? agent.defaultTtlSeconds ?? blockers.userDefaultTtl ?? FALLBACK_TTL_SECONDS;
   const id = `apr_${toBase64Url(randomBytes(16))}`;
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
-  const display: DisplayPayload = {
+  const shown = {
     agent_id: agent.id,
     agent_name: agent.name,
     agent_verified: agent.authMode === "signed",
     action_type: input.action_type,
     title: input.title,
     body: input.body ?? "",
-    context: input.context ?? {},
     binding_message: input.binding_message ?? null,
     created_at: now.toISOString(),
     expires_at: expiresAt.toISOString(),
   };
-  const hash = await displayPayloadHash(display);
+  const display: StoredDisplayPayload = { ...shown, context: e2eKeyId === null ? (input.context ?? {}) : null };
+  const hash = e2eKeyId === null ? await displayPayloadHash({ ...shown, context: input.context ?? {} }) : null;
+  const contextE2e = e2eKeyId === null ? null : (input.context_e2e ?? null);
   // T-1: uniform over 000000–999999 (crypto.randomInt rejects modulo bias), zero-padded.
   const number = String(randomInt(0, 1_000_000)).padStart(6, "0");
 
@@ -112,8 +130,9 @@ export async function createApproval(
         agentCredentialsVersion: agent.credentialsVersion,
         authMode: agent.authMode,
         actionType: input.action_type,
-        sealed: await sealApproval(deps.dataKeys, tx, agent.userId, id, { display, number }),
+        sealed: await sealApproval(deps.dataKeys, tx, agent.userId, id, { display, number, contextE2e }),
         displayPayloadHash: hash,
+        e2eAccountKeyId: e2eKeyId,
         ttlSeconds,
         callbackUrl: input.callbackUrl,
         createdAt: now,
@@ -133,14 +152,19 @@ export async function createApproval(
         row: inserted,
         actor: { type: "agent", id: agent.id },
         requestId: actor.requestId,
-        details: { ttl_seconds: ttlSeconds, webhook: input.callbackUrl !== null },
+        details: {
+          ttl_seconds: ttlSeconds,
+          webhook: input.callbackUrl !== null,
+          ...(e2eKeyId === null ? {} : { e2e_account_key_id: e2eKeyId }),
+        },
+        // An end-to-end request's context stays out of the log too: it is null in `display`.
         context: { ip: actor.ip, display_payload: display as unknown as JsonValue },
       });
       return { value: inserted, events: [event] };
     },
     { orderKey: `${agent.userId}|${agent.id}` },
   );
-  if (row !== null) return { row, number, created: true };
+  if (row !== null) return { row, number, display, created: true };
 
   // Lost the insert to a concurrent identical request: answer with the one that won.
   const winner = await findOpenFor(db, key);
@@ -151,7 +175,7 @@ export async function createApproval(
 async function existing(deps: ApprovalDeps, row: ApprovalRow): Promise<CreatedApproval> {
   const sealed = await openApproval(deps.dataKeys, deps.db, row);
   if (sealed === null) throw new Error(`approval ${row.id} cannot be opened: its owner's data key is gone`);
-  return { row, number: sealed.number, created: false };
+  return { row, number: sealed.number, display: sealed.display, created: false };
 }
 
 /** Expires a request found open past its time, with its audit event and notifications. */
@@ -170,6 +194,28 @@ export async function expireLazily(deps: ApprovalDeps, id: string, now: Date): P
   });
 }
 
+/**
+ * DESIGN §4.11: an agent pinned to an account key set must send `context_e2e` (and no plaintext
+ * `context`), encrypted to the key set it was pinned to, which must also be the account's active
+ * one — after a key reset the person can no longer decrypt the old one, and the agent must be
+ * re-enrolled with the new pin. Any other agent sends plaintext. Returns the key set to record,
+ * or null for a plaintext request.
+ */
+function checkE2e(input: CreateApprovalInput, blockers: Blockers): string | null {
+  if (blockers.agentE2eKeyId === null) {
+    if (input.context_e2e !== undefined) throw new CountersignError("e2e_not_enabled");
+    return null;
+  }
+  if (input.context !== undefined || input.context_e2e === undefined) {
+    throw new CountersignError("e2e_context_required");
+  }
+  const { kid } = input.context_e2e;
+  if (kid !== blockers.agentE2eKeyId || kid !== blockers.activeAccountKeyId) {
+    throw new CountersignError("account_key_changed");
+  }
+  return kid;
+}
+
 function checkContent(input: CreateApprovalInput): void {
   assertDisplayText("title", input.title, { multiline: false });
   if (input.body !== undefined) assertDisplayText("body", input.body, { multiline: true });
@@ -184,5 +230,15 @@ function checkContent(input: CreateApprovalInput): void {
       });
     }
     assertDisplayContext(input.context);
+  }
+  if (input.context_e2e !== undefined) {
+    // The schema bounds the lengths; the bytes must also decode (HPKE's enc is one X25519 point).
+    const { enc, ct } = input.context_e2e;
+    if (fromBase64Url(enc)?.length !== 32 || fromBase64Url(ct) === null) {
+      throw new CountersignError("validation_failed", {
+        message: "context_e2e is not a valid end-to-end encrypted context.",
+        details: { issues: [{ path: "/context_e2e", message: "enc must be 32 bytes and ct base64url" }] },
+      });
+    }
   }
 }

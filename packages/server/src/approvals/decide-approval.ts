@@ -31,10 +31,12 @@ export interface DecisionInput {
   readonly not_requested?: boolean;
 }
 
-/** Who decides: the signed-in person and their session (which stands for the device until devices exist). */
+/** Who decides: the signed-in person, their session, and the device it is bound to (if any). */
 export interface DecidingPerson {
   readonly userId: string;
   readonly sessionId: string;
+  /** The session's device (DESIGN §4.11), recorded in the decision's audit event; null when unbound. */
+  readonly deviceId: string | null;
 }
 
 /** What a decision did. */
@@ -56,7 +58,11 @@ export const MAX_NUMBER_ATTEMPTS = 3;
  * 3. the decision nonce is live and issued for this request (consumed now, whatever follows);
  * 4. to approve, the typed number, in constant time; a wrong one is counted, and the third
  *    rejects the request with `number_mismatch`;
- * 5. the display hash equals the stored one (T-9);
+ * 5. the display hash equals the stored one (T-9) — except on an end-to-end request, whose context
+ *    the server cannot read, so it has no hash to compare: the app's hash is taken, as the hash
+ *    the passkey signs in step 6, and becomes the request's hash, the evidence's and the
+ *    receipt's `dph`; the agent closes the loop by comparing that `dph` with the hash it
+ *    computed over its own plaintext (DESIGN §4.11);
  * 6. the WebAuthn assertion: user verification, by an active passkey of this person, over
  *    SHA-256(JCS({v, request_id, decision, display_payload_hash, nonce})) (T-4).
  *
@@ -93,7 +99,11 @@ export async function decideApproval(
   if (input.decision === "approve") await checkNumber(deps, row, input.number, now, actor);
 
   // 5. The display hash. Public values, so a plain comparison leaks nothing.
-  if (input.display_payload_hash !== row.display_payload_hash) throw new CountersignError("display_hash_mismatch");
+  const e2e = row.e2e_account_key_id !== null;
+  if (!e2e && input.display_payload_hash !== row.display_payload_hash) {
+    throw new CountersignError("display_hash_mismatch");
+  }
+  const dph = input.display_payload_hash;
 
   // 6. The passkey assertion over the decision challenge.
   const challenge = toBase64Url(
@@ -119,7 +129,7 @@ export async function decideApproval(
           iat,
           exp: iat + deps.config.approvals.receiptTtlSeconds,
           act: row.action_type,
-          dph: row.display_payload_hash,
+          dph,
           amr: ["hwk", "user"],
         })
       : undefined;
@@ -144,6 +154,7 @@ export async function decideApproval(
         decidedAt,
         evidence,
         ...(receipt === undefined ? {} : { receipt }),
+        ...(e2e ? { displayPayloadHash: dph } : {}),
       });
       if (ended === null) throw new CountersignError("approval_not_pending");
       await deps.notifier.changed(tx, ended, "approval.updated");
@@ -157,13 +168,12 @@ export async function decideApproval(
         row: ended,
         actor: { type: "user", id: person.userId },
         requestId: actor.requestId,
-        details: { credential_id: passkey.credentialId, passkey_id: passkey.id },
+        details: { credential_id: passkey.credentialId, passkey_id: passkey.id, ...(e2e ? { e2e: true } : {}) },
         context: {
           ip: actor.ip,
           user_agent: actor.userAgent,
           session_id: person.sessionId,
-          // Devices arrive with DESIGN §4.11; until then the session is the device's identity.
-          device_id: null,
+          device_id: person.deviceId,
           evidence: evidence as unknown as JsonValue,
         },
       });

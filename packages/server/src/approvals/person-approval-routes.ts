@@ -141,7 +141,7 @@ export function registerPersonApprovalRoutes(
     async (request) => {
       const session = currentSession(request);
       const outcome = await approvals.decide(
-        { userId: session.userId, sessionId: session.id },
+        { userId: session.userId, sessionId: session.id, deviceId: session.deviceId },
         request.params.approval_id,
         request.body,
         actorOf(request),

@@ -22,8 +22,11 @@ export interface WebhookApproval {
   /** Why it ended other than by a plain decision (`number_mismatch`, `expired`, …), or null. */
   readonly reason: string | null;
   readonly actionType: string;
-  /** `sha256:<hex>` (DESIGN §4.5). */
-  readonly displayPayloadHash: string;
+  /**
+   * `sha256:<hex>` (DESIGN §4.5). Null for an end-to-end request that ended without the person's
+   * decision (expired, canceled, three wrong numbers): the server cannot hash its context.
+   */
+  readonly displayPayloadHash: string | null;
   readonly decidedAt: Date;
   /** The receipt, a compact JWS (DESIGN §4.7), when approved; null otherwise. */
   readonly receipt: string | null;
@@ -38,7 +41,7 @@ export interface WebhookBody {
   status: TerminalApprovalStatus;
   reason: string | null;
   action_type: string;
-  display_payload_hash: string;
+  display_payload_hash: string | null;
   decided_at: string;
   receipt?: string;
   delivery_id: string;

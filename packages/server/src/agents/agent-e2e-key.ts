@@ -1,0 +1,66 @@
+import { toBase64Url } from "@countersign/protocol";
+import type { Queryable } from "../db/database.ts";
+
+/**
+ * The account key set an end-to-end agent is pinned to, as agent views and the enrolment answer
+ * show it (DESIGN §4.11): the agent encrypts `context` to `public_key`, and the person compares
+ * `fingerprint` with the one their app shows before trusting the agent's pin.
+ */
+export interface AgentE2eKey {
+  readonly account_key_id: string;
+  /** The raw 32-byte X25519 public key, base64url without padding. */
+  readonly public_key: string;
+  /** `accountKeyFingerprint(public_key)`, computed once when the key set was stored (migration 012). */
+  readonly fingerprint: string;
+}
+
+/** An account key set row (migration 012), reduced to what pinning needs. */
+export interface AccountKeyForPin {
+  readonly id: string;
+  readonly publicKey: Uint8Array;
+  readonly fingerprint: string;
+  readonly retired: boolean;
+}
+
+interface Row {
+  id: string;
+  public_key: Uint8Array;
+  fingerprint: string;
+  retired_at: Date | null;
+}
+
+const toPin = (row: Row): AccountKeyForPin => ({
+  id: row.id,
+  publicKey: row.public_key,
+  fingerprint: row.fingerprint,
+  retired: row.retired_at !== null,
+});
+
+/** The person's active account key set, if they have one (at most one is active: migration 012). */
+export async function findActiveAccountKey(q: Queryable, userId: string): Promise<AccountKeyForPin | undefined> {
+  const { rows } = await q.query<Row>(
+    "SELECT id, public_key, fingerprint, retired_at FROM account_keys WHERE user_id = $1 AND retired_at IS NULL",
+    [userId],
+  );
+  return rows[0] === undefined ? undefined : toPin(rows[0]);
+}
+
+/** Account key sets by id, active or retired; ids with no row are left out. */
+export async function findAccountKeysByIds(
+  q: Queryable,
+  ids: readonly string[],
+): Promise<Map<string, AccountKeyForPin>> {
+  const found = new Map<string, AccountKeyForPin>();
+  if (ids.length === 0) return found;
+  const { rows } = await q.query<Row>(
+    "SELECT id, public_key, fingerprint, retired_at FROM account_keys WHERE id = ANY($1::text[])",
+    [[...new Set(ids)]],
+  );
+  for (const row of rows) found.set(row.id, toPin(row));
+  return found;
+}
+
+/** The JSON of a pinned key. */
+export function toAgentE2eKey(key: AccountKeyForPin): AgentE2eKey {
+  return { account_key_id: key.id, public_key: toBase64Url(key.publicKey), fingerprint: key.fingerprint };
+}
