@@ -8,7 +8,7 @@ export interface E2eBinding {
   action_type: string;
   title: string;
   body?: string | undefined;
-  binding_message?: string | undefined;
+  binding_message?: string | null | undefined;
 }
 
 const INFO_LABEL = utf8("countersign/e2e-context/v1");
@@ -18,8 +18,11 @@ const INFO_LABEL = utf8("countersign/e2e-context/v1");
  * SHA-256(UTF-8 JCS(binding)). Because `info` enters the key schedule, a ciphertext moved to
  * another request (other agent, action, title, body or binding message) fails to open.
  *
- * Only the five binding fields are taken, so extra properties on the argument change nothing;
- * absent or `undefined` optional fields are left out of the JCS object.
+ * Only the five binding fields are taken, so extra properties on the argument change nothing.
+ * An empty `body` and a `null` or `undefined` optional field are all left out of the JCS object:
+ * the agent seals before the server fills its defaults, while the app opens from the display
+ * payload, where an absent body reads `""` and an absent binding message `null` — normalizing
+ * here means the two sides cannot build different bindings for the same request.
  */
 export function e2eInfo(binding: E2eBinding): Uint8Array {
   const fields: Record<string, string> = {
@@ -27,8 +30,10 @@ export function e2eInfo(binding: E2eBinding): Uint8Array {
     action_type: binding.action_type,
     title: binding.title,
   };
-  if (binding.body !== undefined) fields.body = binding.body;
-  if (binding.binding_message !== undefined) fields.binding_message = binding.binding_message;
+  if (binding.body !== undefined && binding.body !== "") fields.body = binding.body;
+  if (binding.binding_message !== undefined && binding.binding_message !== null) {
+    fields.binding_message = binding.binding_message;
+  }
   for (const [name, value] of Object.entries(fields)) {
     if (typeof value !== "string") throw new TypeError(`binding.${name} must be a string`);
   }

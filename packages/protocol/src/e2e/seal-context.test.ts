@@ -28,11 +28,17 @@ describe("e2eInfo", () => {
     assert.deepEqual(e2eInfo(binding), expected);
   });
 
-  it("ignores extra properties and undefined optional fields, but not present ones", () => {
+  it("ignores extra properties and absent optional fields, but not present ones", () => {
     const minimal = { agent_id: "a", action_type: "b", title: "c" };
     assert.deepEqual(e2eInfo({ ...minimal, body: undefined, binding_message: undefined }), e2eInfo(minimal));
     assert.deepEqual(e2eInfo({ ...minimal, extra: "x" } as E2eBinding), e2eInfo(minimal));
-    assert.notDeepEqual(e2eInfo({ ...minimal, body: "" }), e2eInfo(minimal));
+    assert.notDeepEqual(e2eInfo({ ...minimal, body: "x" }), e2eInfo(minimal));
+    assert.notDeepEqual(e2eInfo({ ...minimal, binding_message: "x" }), e2eInfo(minimal));
+  });
+
+  it("reads an empty body and a null binding message as absent, as the display payload writes them", () => {
+    const minimal = { agent_id: "a", action_type: "b", title: "c" };
+    assert.deepEqual(e2eInfo({ ...minimal, body: "", binding_message: null }), e2eInfo(minimal));
   });
 });
 

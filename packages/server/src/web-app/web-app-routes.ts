@@ -16,6 +16,7 @@ export const APP_SCREENS: readonly string[] = [
   "/agents",
   "/devices",
   "/settings",
+  "/recover",
   "/requests/:approval_id",
 ];
 
