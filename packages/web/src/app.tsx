@@ -1,11 +1,13 @@
 import { useEffect } from "preact/hooks";
 import { ErrorMessage, Loading } from "./components/common.tsx";
+import { KeyringBanner } from "./components/keyring-banner.tsx";
 import { LANGUAGES, type Lang, lang, setLang, t } from "./i18n/i18n.ts";
 import { location, navigate, screenFor } from "./router.ts";
 import { Agents } from "./screens/agents.tsx";
 import { Devices } from "./screens/devices.tsx";
 import { History } from "./screens/history.tsx";
 import { Inbox } from "./screens/inbox.tsx";
+import { Recover } from "./screens/recover.tsx";
 import { RequestDetail } from "./screens/request-detail.tsx";
 import { Settings } from "./screens/settings.tsx";
 import { SignIn } from "./screens/sign-in.tsx";
@@ -24,7 +26,7 @@ const TABS = [
 export function App({ startupError }: { startupError: unknown }) {
   const screen = screenFor(location.value.path);
   const state = session.value;
-  const publicScreen = screen.name === "signin" || screen.name === "signup";
+  const publicScreen = screen.name === "signin" || screen.name === "signup" || screen.name === "recover";
 
   useEffect(() => {
     if (state.status === "signed-out" && !publicScreen) navigate("/signin", { replace: true });
@@ -36,6 +38,7 @@ export function App({ startupError }: { startupError: unknown }) {
   else if (state.status === "loading") body = <Loading />;
   else if (screen.name === "signin") body = <SignIn />;
   else if (screen.name === "signup") body = <SignUp />;
+  else if (screen.name === "recover") body = <Recover />;
   else if (state.status !== "signed-in") body = <Loading />;
   else if (screen.name === "inbox") body = <Inbox />;
   else if (screen.name === "request") body = <RequestDetail id={screen.id} />;
@@ -80,6 +83,7 @@ export function App({ startupError }: { startupError: unknown }) {
         </p>
       )}
       <main id="main" tabIndex={-1} key={location.value.path}>
+        {signedIn && !publicScreen && screen.name !== "devices" && <KeyringBanner />}
         {body}
       </main>
       {signedIn && (

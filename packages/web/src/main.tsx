@@ -2,7 +2,7 @@ import { render } from "preact";
 import { onSessionEnded } from "./api/api.ts";
 import { App } from "./app.tsx";
 import { interceptLinks } from "./router.ts";
-import { refreshSession, signedOut } from "./session.ts";
+import { refreshSession, signedOut, startDevice } from "./session.ts";
 import "./styles.css";
 
 const root = document.getElementById("app");
@@ -15,10 +15,15 @@ onSessionEnded(signedOut);
 let startupError: unknown = null;
 const draw = () => render(<App startupError={startupError} />, root);
 draw();
-refreshSession().catch((error: unknown) => {
-  startupError = error;
-  draw();
-});
+refreshSession()
+  .then((account) => {
+    // No passkey prompt at start-up: registering waits for the person (devices screen banner).
+    if (account !== null) void startDevice(account, false);
+  })
+  .catch((error: unknown) => {
+    startupError = error;
+    draw();
+  });
 
 // The offline shell and notifications. Only in the built app: a development server's modules
 // would otherwise be cached.

@@ -5,7 +5,7 @@ import { screenFor } from "./routes.ts";
 describe("the app's screens by path", () => {
   it("maps each path the server answers with index.html to its screen", () => {
     assert.deepEqual(screenFor("/"), { name: "inbox" });
-    for (const name of ["signin", "signup", "history", "agents", "devices", "settings"]) {
+    for (const name of ["signin", "signup", "recover", "history", "agents", "devices", "settings"]) {
       assert.deepEqual(screenFor(`/${name}`), { name });
     }
     assert.deepEqual(screenFor("/requests/apr_0123456789abcdefghijAB"), {

@@ -3,6 +3,7 @@ export type Screen =
   | { name: "inbox" }
   | { name: "signin" }
   | { name: "signup" }
+  | { name: "recover" }
   | { name: "history" }
   | { name: "agents" }
   | { name: "devices" }
@@ -14,6 +15,7 @@ const STATIC: Record<string, Screen> = {
   "/": { name: "inbox" },
   "/signin": { name: "signin" },
   "/signup": { name: "signup" },
+  "/recover": { name: "recover" },
   "/history": { name: "history" },
   "/agents": { name: "agents" },
   "/devices": { name: "devices" },

@@ -1,4 +1,4 @@
-import { isErrorCode } from "@countersign/protocol";
+import { isCountersignError, isErrorCode } from "@countersign/protocol";
 import { ERROR_MESSAGES } from "../i18n/error-messages.ts";
 import { lang, t } from "../i18n/i18n.ts";
 
@@ -26,6 +26,11 @@ export function describeError(error: unknown): string {
     const known = isErrorCode(error.code) ? ERROR_MESSAGES[error.code] : undefined;
     if (known !== undefined) return known[lang.value];
     return error.message || t("error.unknown", { code: error.code });
+  }
+  // Coded errors raised in the app itself (a wrong recovery secret, a failed pairing, …).
+  if (isCountersignError(error)) {
+    const known = ERROR_MESSAGES[error.code];
+    if (known !== undefined) return known[lang.value];
   }
   if (error instanceof DOMException) {
     if (error.name === "NotAllowedError" || error.name === "AbortError") return t("webauthn.cancelled");

@@ -1,6 +1,6 @@
 import { ApiError } from "./api-error.ts";
 
-type Method = "GET" | "POST" | "PATCH" | "DELETE";
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 let sessionEnded: () => void = () => undefined;
 

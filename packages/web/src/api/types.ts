@@ -12,7 +12,11 @@ export interface Approval {
   auth_mode: string;
   action_type: string;
   display_payload: DisplayPayload | null;
-  display_payload_hash: string;
+  /** Null for an end-to-end request: the server cannot compute it, the app does (spec §3). */
+  display_payload_hash: string | null;
+  /** True when `context_e2e` carries the context and `display_payload.context` is null. */
+  e2e?: boolean;
+  context_e2e?: SealedContextView | null;
   number_attempts_remaining: number;
   created_at: string;
   expires_at: string;
@@ -59,6 +63,8 @@ export interface Agent {
   enrolled_at: string | null;
   last_used_at: string | null;
   bearer_token_expires_at: string | null;
+  /** The end-to-end key the agent encrypts context to, or null. */
+  e2e?: AgentE2e | null;
 }
 
 /** A one-time credential handed out at creation or rotation. */
@@ -102,4 +108,96 @@ export interface Account {
 export interface Settings {
   default_ttl_seconds: number | null;
   notifications_enabled: boolean;
+}
+
+/** A device of the account (`GET /v1/me/devices`), one browser with its own Device Key. */
+export interface Device {
+  id: string;
+  name: string;
+  platform: string;
+  created_at: string;
+  last_seen_at: string;
+  current: boolean;
+  has_bundle: boolean;
+}
+
+/** `GET /v1/me/devices`. */
+export interface DeviceList {
+  devices: Device[];
+  session_handle: string;
+  current_device_id: string | null;
+}
+
+/** The account's active key set, public parts (`GET /v1/me/account-key`). */
+export interface AccountKeyInfo {
+  id: string;
+  public_key: string;
+  fingerprint: string;
+  created_at: string;
+  has_recovery: boolean;
+}
+
+/** `GET /v1/me/devices/current/bundle`. */
+export interface BundleAnswer {
+  bundle: string;
+  account_key: { id: string; public_key: string; fingerprint: string; encrypted_private_key: string };
+}
+
+/** `GET /v1/me/account-key/recovery`. */
+export interface RecoveryWrap {
+  account_key_id: string;
+  recovery_wrapped_auk: string;
+  encrypted_private_key: string;
+  public_key: string;
+}
+
+/** The body of `POST /v1/me/account-key` and of its reset. */
+export interface AccountKeyBody {
+  id: string;
+  public_key: string;
+  encrypted_private_key: string;
+  recovery_wrapped_auk?: string;
+  bundle: string;
+}
+
+/** The states of a pairing session (spec §2). */
+export type PairingState = "waiting" | "joined" | "confirmed" | "completed" | "failed" | "expired" | "canceled";
+
+/** `GET /v1/me/pairings/:id`. */
+export interface Pairing {
+  id: string;
+  state: PairingState;
+  sid: string;
+  initiator_device_id: string;
+  responder_device_id: string | null;
+  initiator_message: string;
+  responder_message: string | null;
+  responder_tag: string | null;
+  initiator_tag: string | null;
+  sealed_auk: string | null;
+  expires_at: string;
+}
+
+/** `GET /v1/me/pairings/open`. */
+export interface OpenPairing {
+  id: string;
+  sid: string;
+  initiator_device_id: string;
+  initiator_message: string;
+  expires_at: string;
+}
+
+/** The end-to-end key an agent is pinned to. */
+export interface AgentE2e {
+  account_key_id: string;
+  public_key: string;
+  fingerprint: string;
+}
+
+/** An end-to-end encrypted context (spec §0), as stored and shown to the person. */
+export interface SealedContextView {
+  v: 1;
+  kid: string;
+  enc: string;
+  ct: string;
 }

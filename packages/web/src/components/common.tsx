@@ -1,5 +1,6 @@
+import { isCountersignError } from "@countersign/protocol";
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { ApiError, describeError } from "../api/api-error.ts";
 import { formatRemaining, t } from "../i18n/i18n.ts";
 import { now } from "../state.ts";
@@ -9,7 +10,11 @@ export function ErrorMessage({ error }: { error: unknown }) {
   if (error === null || error === undefined) return null;
   const requestId = error instanceof ApiError ? error.requestId : null;
   return (
-    <div class="error" role="alert" data-code={error instanceof ApiError ? error.code : undefined}>
+    <div
+      class="error"
+      role="alert"
+      data-code={error instanceof ApiError || isCountersignError(error) ? error.code : undefined}
+    >
       <p>{describeError(error)}</p>
       {requestId !== null && <p class="muted small">{t("error.requestId", { id: requestId })}</p>}
     </div>
@@ -84,6 +89,8 @@ export function ConfirmDialog(props: {
   onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // Unique per dialog: a screen may hold more than one.
+  const textId = useId();
   useEffect(() => {
     const dialog = ref.current;
     if (dialog === null) return;
@@ -91,8 +98,8 @@ export function ConfirmDialog(props: {
     if (!props.open && dialog.open) dialog.close();
   }, [props.open]);
   return (
-    <dialog ref={ref} class="dialog" aria-labelledby="confirm-text" onCancel={props.onCancel}>
-      <p id="confirm-text">{props.message}</p>
+    <dialog ref={ref} class="dialog" aria-labelledby={textId} onCancel={props.onCancel}>
+      <p id={textId}>{props.message}</p>
       <div class="row">
         <button type="button" class="button" onClick={props.onCancel}>
           {t("common.cancel")}

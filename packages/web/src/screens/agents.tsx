@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import type { Agent, IssuedCredential } from "../api/types.ts";
 import { AgentBadge, ConfirmDialog, CopyButton, ErrorMessage, Loading, ScreenTitle } from "../components/common.tsx";
+import { keyring } from "../device/keyring.ts";
 import { formatDateTime, t } from "../i18n/i18n.ts";
 import { withStepUp } from "../webauthn/ceremonies.ts";
 
@@ -21,7 +22,7 @@ export function Agents() {
   const [agents, setAgents] = useState<Agent[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const [issued, setIssued] = useState<{ name: string; credential: IssuedCredential } | null>(null);
+  const [issued, setIssued] = useState<{ agent: Agent; credential: IssuedCredential } | null>(null);
   const [pending, setPending] = useState<Pending>(null);
 
   const load = async () => {
@@ -43,13 +44,18 @@ export function Agents() {
       .split(",")
       .map((item) => item.trim())
       .filter((item) => item !== "");
+    const e2e = (form.elements.namedItem("agent-e2e") as HTMLInputElement | null)?.checked === true;
     setBusy(true);
     setError(null);
     try {
       const res = await withStepUp(() =>
-        api<{ agent: Agent; credential: IssuedCredential }>("POST", "/v1/agents", { name, allowed_actions: actions }),
+        api<{ agent: Agent; credential: IssuedCredential }>("POST", "/v1/agents", {
+          name,
+          allowed_actions: actions,
+          ...(e2e ? { e2e: true } : {}),
+        }),
       );
-      setIssued({ name: res.agent.name, credential: res.credential });
+      setIssued({ agent: res.agent, credential: res.credential });
       form.reset();
       await load();
     } catch (caught) {
@@ -69,7 +75,7 @@ export function Agents() {
       const res = await withStepUp(() =>
         api<{ agent: Agent; credential?: IssuedCredential }>("POST", `/v1/agents/${agent.id}/${path}`),
       );
-      if (res.credential !== undefined) setIssued({ name: res.agent.name, credential: res.credential });
+      if (res.credential !== undefined) setIssued({ agent: res.agent, credential: res.credential });
       await load();
     } catch (caught) {
       setError(caught);
@@ -77,6 +83,9 @@ export function Agents() {
       setBusy(false);
     }
   };
+
+  // The agent is pinned to the account's public key, which a locked device knows too.
+  const hasAccountKey = keyring.value.status === "unlocked" || keyring.value.status === "locked";
 
   const confirmText = (p: NonNullable<Pending>) =>
     p.action === "revoke"
@@ -91,7 +100,7 @@ export function Agents() {
 
       {issued !== null && (
         <section class="panel issued" aria-labelledby="issued-title">
-          <h2 id="issued-title">{t("agents.codeTitle", { name: issued.name })}</h2>
+          <h2 id="issued-title">{t("agents.codeTitle", { name: issued.agent.name })}</h2>
           {issued.credential.kind === "enrollment_code" ? (
             <>
               <p>{t("agents.codeLead", { time: formatDateTime(issued.credential.expires_at) })}</p>
@@ -103,6 +112,17 @@ export function Agents() {
                 <CopyButton text={enrolCommand(issued.credential.code, issued.credential.api_base_url)} />
                 <CopyButton text={issued.credential.code} label={t("agents.code")} />
               </div>
+              {issued.agent.e2e != null && (
+                <>
+                  <p class="label">{t("agents.fingerprint")}</p>
+                  <p>
+                    <code class="fingerprint" data-testid="enrol-fingerprint">
+                      {issued.agent.e2e.fingerprint}
+                    </code>
+                  </p>
+                  <p class="muted small">{t("agents.fingerprintHint")}</p>
+                </>
+              )}
             </>
           ) : (
             <pre class="token">{issued.credential.token}</pre>
@@ -144,6 +164,14 @@ export function Agents() {
                   <code>{agent.allowed_actions.join(", ")}</code>
                 </dd>
               </div>
+              {agent.e2e != null && (
+                <div>
+                  <dt>{t("agents.e2e")}</dt>
+                  <dd>
+                    <code class="fingerprint">{agent.e2e.fingerprint}</code>
+                  </dd>
+                </div>
+              )}
             </dl>
             {agent.status !== "revoked" && (
               <div class="row wrap">
@@ -214,6 +242,19 @@ export function Agents() {
         />
         <p id="agent-actions-hint" class="muted small">
           {t("agents.actionsHint")}
+        </p>
+        <p class="check">
+          <input
+            id="agent-e2e"
+            name="agent-e2e"
+            type="checkbox"
+            disabled={!hasAccountKey}
+            aria-describedby="agent-e2e-hint"
+          />
+          <label for="agent-e2e">{t("agents.e2eCheck")}</label>
+        </p>
+        <p id="agent-e2e-hint" class="muted small">
+          {hasAccountKey ? t("agents.e2eHint") : t("agents.e2eNoKey")}
         </p>
         <button type="submit" class="button primary wide" disabled={busy}>
           {t("agents.createButton")}

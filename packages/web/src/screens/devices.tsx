@@ -1,13 +1,28 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/api.ts";
-import type { Passkey, SessionInfo } from "../api/types.ts";
+import type { Device, DeviceList as DeviceListAnswer, Passkey, SessionInfo } from "../api/types.ts";
+import { AddDevice } from "../components/add-device.tsx";
 import { ConfirmDialog, ErrorMessage, Loading, ScreenTitle } from "../components/common.tsx";
+import { DeviceList } from "../components/device-list.tsx";
+import { KeyringPanel } from "../components/keyring-panel.tsx";
+import { keyring } from "../device/keyring.ts";
 import { formatDateTime, t } from "../i18n/i18n.ts";
+import { location } from "../router.ts";
 import { signedOut } from "../session.ts";
 import { createPasskey, withStepUp } from "../webauthn/ceremonies.ts";
 
-/** The account's passkeys (list, rename, revoke, add) and its signed-in devices (sessions). */
+/**
+ * This device and the account's end-to-end key (unlock, pair, recover), the account's devices
+ * (revoke, add one by pairing), its passkeys (list, rename, revoke, add) and its signed-in
+ * sessions. `?pair=CODE` (the pairing QR code) opens the pairing form with the code filled in.
+ */
 export function Devices() {
+  const query = new URLSearchParams(location.value.query);
+  const pairCode = query.get("pair") ?? "";
+  const unlockParam = query.get("unlock");
+  const unlockMode =
+    pairCode !== "" || unlockParam === "pair" ? "pair" : unlockParam === "recover" ? "recover" : undefined;
+  const [devices, setDevices] = useState<Device[] | null>(null);
   const [passkeys, setPasskeys] = useState<Passkey[] | null>(null);
   const [sessions, setSessions] = useState<SessionInfo[] | null>(null);
   const [renaming, setRenaming] = useState<string | null>(null);
@@ -17,10 +32,12 @@ export function Devices() {
 
   const load = async () => {
     try {
-      const [keys, list] = await Promise.all([
+      const [mine, keys, list] = await Promise.all([
+        api<DeviceListAnswer>("GET", "/v1/me/devices"),
         api<{ passkeys: Passkey[] }>("GET", "/v1/passkeys"),
         api<{ sessions: SessionInfo[] }>("GET", "/v1/sessions"),
       ]);
+      setDevices(mine.devices);
       setPasskeys(keys.passkeys);
       setSessions(list.sessions);
     } catch (caught) {
@@ -30,6 +47,11 @@ export function Devices() {
   useEffect(() => {
     void load();
   }, []);
+  // Unlocking, pairing or a new key set changes which devices hold a bundle.
+  const keyringStatus = keyring.value.status;
+  useEffect(() => {
+    void load();
+  }, [keyringStatus]);
 
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
@@ -48,6 +70,11 @@ export function Devices() {
     <section>
       <ScreenTitle>{t("devices.title")}</ScreenTitle>
       <ErrorMessage error={error} />
+      <KeyringPanel unlockMode={unlockMode} code={pairCode} />
+      <h2>{t("devices.devices")}</h2>
+      {devices === null && error === null && <Loading />}
+      {devices !== null && <DeviceList devices={devices} onChanged={() => void load()} />}
+      {keyringStatus === "unlocked" && <AddDevice onPaired={() => void load()} />}
       <h2>{t("devices.passkeys")}</h2>
       {passkeys === null && error === null && <Loading />}
       <ul class="cards">

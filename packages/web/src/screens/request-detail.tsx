@@ -12,6 +12,8 @@ import type { Approval, ApprovalDetail } from "../api/types.ts";
 import { AgentBadge, ConfirmDialog, Countdown, ErrorMessage, Loading, ScreenTitle } from "../components/common.tsx";
 import { ContextTable } from "../components/context-table.tsx";
 import { NumberKeypad } from "../components/keypad.tsx";
+import { keyring } from "../device/keyring.ts";
+import { type ContextState, openApprovalContext } from "../device/open-approval-context.ts";
 import { formatDateTime, t } from "../i18n/i18n.ts";
 import { lastApprovalEvent } from "../live/approval-events.ts";
 import { now } from "../state.ts";
@@ -25,6 +27,8 @@ interface Shown {
   payload: Readonly<DisplayPayload> | null;
   /** `displayPayloadHash(payload)`, computed here from what is rendered (T-9, DESIGN §4.5). */
   hash: string | null;
+  /** Whether the context is plaintext, opened here, or end-to-end and unreadable on this device. */
+  context: ContextState;
 }
 
 const OPEN = new Set(["pending", "delivered"]);
@@ -56,10 +60,10 @@ export function RequestDetail({ id }: { id: string }) {
   const load = async () => {
     try {
       const detail = await api<ApprovalDetail>("GET", `/v1/me/approvals/${id}`);
-      const payload =
-        detail.approval.display_payload === null ? null : deepFreeze(structuredClone(detail.approval.display_payload));
+      const opened = await openApprovalContext(detail.approval);
+      const payload = opened.payload === null ? null : deepFreeze(structuredClone(opened.payload));
       const hash = payload === null ? null : await displayPayloadHash(payload);
-      setShown({ detail, payload, hash });
+      setShown({ detail, payload, hash, context: opened.context });
       setLoadError(null);
       // This device has shown the request: pending → delivered (§4.10). Best effort.
       if (detail.approval.status === "pending" && detail.decision !== null) {
@@ -89,6 +93,12 @@ export function RequestDetail({ id }: { id: string }) {
     return () => clearTimeout(timer);
   }, [nonceExpiresAt]);
 
+  // Unlocking (pairing, recovery) while the request is open: open its context now.
+  const keyringStatus = keyring.value.status;
+  useEffect(() => {
+    if (shown !== null && shown.context.kind !== "plain" && !busy) void load();
+  }, [keyringStatus]);
+
   // The request changed elsewhere (expired, canceled, decided on another device): show it.
   const event = lastApprovalEvent.value;
   useEffect(() => {
@@ -107,16 +117,25 @@ export function RequestDetail({ id }: { id: string }) {
     );
   }
 
-  const { detail, payload, hash } = shown;
+  const { detail, payload, hash, context } = shown;
   const approval = detail.approval;
   const ticket = detail.decision;
   const expired = new Date(approval.expires_at).getTime() <= now.value;
-  const hashMatches = hash !== null && hash === approval.display_payload_hash;
+  // A plaintext request's hash is the server's to match; an end-to-end one has none until decided
+  // (the server cannot read it), so what this device opened and hashed is what the passkey signs.
+  const hashMatches =
+    hash !== null &&
+    (context.kind === "plain"
+      ? hash === approval.display_payload_hash
+      : approval.display_payload_hash === null || hash === approval.display_payload_hash);
+  const readable = context.kind === "plain" || context.kind === "opened";
   const open = OPEN.has(approval.status) && ticket !== null && !expired;
-  const actionable = open && hashMatches && payload !== null;
+  // Unreadable end-to-end context: nobody approves what they cannot see, but rejecting is safe.
+  const rejectable = open && payload !== null && hash !== null && (readable ? hashMatches : true);
+  const actionable = rejectable && readable;
 
   const decide = async (decision: Decision, notRequested = false) => {
-    if (!actionable || ticket === null || hash === null) return;
+    if (!(decision === "approve" ? actionable : rejectable) || ticket === null || hash === null) return;
     if (decision === "approve" && digits.length !== 6) return;
     setBusy(true);
     setError(null);
@@ -209,12 +228,34 @@ export function RequestDetail({ id }: { id: string }) {
       )}
       {payload !== null && (
         <>
-          <h2>{t("detail.context")}</h2>
-          <ContextTable context={payload.context} />
+          <h2>
+            {t("detail.context")}
+            {context.kind !== "plain" && <span class="badge badge-ok">{t("detail.e2e")}</span>}
+          </h2>
+          {readable ? (
+            <ContextTable context={payload.context} />
+          ) : context.kind === "locked" ? (
+            <div class="notice" data-testid="context-locked">
+              <p>{t("detail.locked")}</p>
+              <p class="row wrap">
+                <a class="button small" href="/devices?unlock=pair">
+                  {t("unlock.pair")}
+                </a>
+                <a class="button small" href="/devices?unlock=recover">
+                  {t("unlock.recover")}
+                </a>
+              </p>
+            </div>
+          ) : (
+            <div class="notice" data-testid="context-unreadable">
+              <p>{t("detail.unreadable")}</p>
+              <ErrorMessage error={context.error} />
+            </div>
+          )}
         </>
       )}
 
-      {OPEN.has(approval.status) && !hashMatches && (
+      {OPEN.has(approval.status) && readable && !hashMatches && (
         <p class="error" role="alert">
           {t("detail.hashMismatch")}
         </p>
@@ -237,13 +278,13 @@ export function RequestDetail({ id }: { id: string }) {
             >
               {t("detail.approve")}
             </button>
-            <button type="button" class="button wide" disabled={!actionable || busy} onClick={() => decide("reject")}>
+            <button type="button" class="button wide" disabled={!rejectable || busy} onClick={() => decide("reject")}>
               {t("detail.reject")}
             </button>
             <button
               type="button"
               class="button danger-outline wide"
-              disabled={!actionable || busy}
+              disabled={!rejectable || busy}
               onClick={() => setConfirmReport(true)}
             >
               {t("detail.notRequested")}

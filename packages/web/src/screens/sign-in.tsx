@@ -3,7 +3,7 @@ import { api } from "../api/api.ts";
 import { ErrorMessage, ScreenTitle } from "../components/common.tsx";
 import { t } from "../i18n/i18n.ts";
 import { navigate } from "../router.ts";
-import { refreshSession } from "../session.ts";
+import { refreshSession, startDevice } from "../session.ts";
 import { usePasskey } from "../webauthn/ceremonies.ts";
 
 /** Sign-in: one button, a discoverable passkey (no username). */
@@ -18,7 +18,9 @@ export function SignIn() {
       const options = await api<Record<string, unknown>>("POST", "/v1/auth/passkey/options");
       const credential = await usePasskey(options);
       await api("POST", "/v1/auth/passkey/verify", { credential });
-      await refreshSession();
+      const account = await refreshSession();
+      // The passkey was just used, so registering this device needs no second prompt.
+      if (account !== null) await startDevice(account, true);
       navigate("/", { replace: true });
     } catch (caught) {
       setError(caught);
@@ -37,6 +39,9 @@ export function SignIn() {
       <ErrorMessage error={error} />
       <p class="center">
         {t("signin.new")} <a href="/signup">{t("signin.toSignup")}</a>
+      </p>
+      <p class="center">
+        {t("signin.lost")} <a href="/recover">{t("signin.toRecover")}</a>
       </p>
     </section>
   );

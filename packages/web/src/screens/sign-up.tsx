@@ -1,6 +1,10 @@
 import { useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import { CopyButton, ErrorMessage, ScreenTitle } from "../components/common.tsx";
+import { RecoveryKit } from "../components/recovery-kit.tsx";
+import { currentDevice } from "../device/current-device.ts";
+import { setUpDevice } from "../device/device-setup.ts";
+import { establishAccountKey } from "../device/establish-account-key.ts";
 import { t } from "../i18n/i18n.ts";
 import { navigate } from "../router.ts";
 import { refreshSession } from "../session.ts";
@@ -9,12 +13,24 @@ import { createPasskey } from "../webauthn/ceremonies.ts";
 type Step =
   | { name: "email" }
   | { name: "code"; email: string }
-  | { name: "passkey"; ticket: string }
+  | { name: "passkey"; ticket: string; email: string }
+  | { name: "keys"; codes: string[]; email: string }
+  | { name: "kit"; codes: string[]; email: string; secret: string }
   | { name: "recovery"; codes: string[] };
 
+/** Registers this device and creates the account key set on it; returns the recovery secret. */
+async function createKeys(): Promise<string> {
+  const account = await refreshSession();
+  if (account === null) throw new Error("not signed in");
+  await setUpDevice(account, { interactive: true });
+  const device = await currentDevice();
+  return establishAccountKey(device.account, device.record, "create");
+}
+
 /**
- * Sign-up (DESIGN §4.9): email → emailed code → passkey → the recovery codes, shown once, with an
- * "I saved them" step before the app opens.
+ * Sign-up (DESIGN §4.9, §4.11): email → emailed code → passkey → this device registered and the
+ * account key set made on it → the Recovery Kit ("I have saved it") → the recovery codes, shown
+ * once, with an "I saved them" step before the app opens.
  */
 export function SignUp() {
   const [step, setStep] = useState<Step>({ name: "email" });
@@ -38,12 +54,39 @@ export function SignUp() {
   const field = (form: HTMLFormElement | null, name: string) =>
     ((form?.elements.namedItem(name) as HTMLInputElement | null)?.value ?? "").trim();
 
-  const stepNumber = { email: 1, code: 2, passkey: 3, recovery: 4 }[step.name];
+  const stepNumber = { email: 1, code: 2, passkey: 3, keys: 4, kit: 4, recovery: 5 }[step.name];
+  const title =
+    step.name === "recovery" ? t("signup.recoveryTitle") : step.name === "kit" ? t("kit.title") : t("signup.title");
 
   return (
     <section class="narrow">
-      <ScreenTitle>{step.name === "recovery" ? t("signup.recoveryTitle") : t("signup.title")}</ScreenTitle>
+      <ScreenTitle>{title}</ScreenTitle>
       <p class="muted">{t("signup.step", { n: stepNumber })}</p>
+
+      {step.name === "keys" && (
+        <div>
+          <p role="status">{busy ? t("signup.keysWorking") : t("signup.keysLead")}</p>
+          {!busy && (
+            <button
+              type="button"
+              class="button primary wide"
+              onClick={run(async () => {
+                setStep({ ...step, name: "kit", secret: await createKeys() });
+              })}
+            >
+              {t("common.retry")}
+            </button>
+          )}
+        </div>
+      )}
+
+      {step.name === "kit" && (
+        <RecoveryKit
+          secret={step.secret}
+          email={step.email}
+          onDone={() => setStep({ name: "recovery", codes: step.codes })}
+        />
+      )}
 
       {step.name === "email" && (
         <form
@@ -66,7 +109,7 @@ export function SignUp() {
           onSubmit={run(async (form) => {
             const code = field(form, "code");
             const res = await api<{ ticket: string }>("POST", "/v1/auth/signup/verify", { email: step.email, code });
-            setStep({ name: "passkey", ticket: res.ticket });
+            setStep({ name: "passkey", ticket: res.ticket, email: step.email });
           })}
         >
           <p>{t("signup.codeSent", { email: step.email })}</p>
@@ -109,7 +152,10 @@ export function SignUp() {
               credential,
               name,
             });
-            setStep({ name: "recovery", codes: res.recovery_codes });
+            // The ticket is spent: from here a failure retries the keys step, not the passkey.
+            const keys = { codes: res.recovery_codes, email: step.email };
+            setStep({ name: "keys", ...keys });
+            setStep({ name: "kit", ...keys, secret: await createKeys() });
           })}
         >
           <p>{t("signup.passkeyLead")}</p>
@@ -156,7 +202,7 @@ export function SignUp() {
       )}
 
       <ErrorMessage error={error} />
-      {step.name !== "recovery" && (
+      {(step.name === "email" || step.name === "code" || step.name === "passkey") && (
         <p class="center">
           {t("signup.have")} <a href="/signin">{t("signup.toSignin")}</a>
         </p>

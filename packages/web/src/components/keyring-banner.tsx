@@ -1,0 +1,38 @@
+import { keyring } from "../device/keyring.ts";
+import { t } from "../i18n/i18n.ts";
+
+/**
+ * A banner over every screen but the devices screen (which shows the full story) while this
+ * device cannot read end-to-end context: not set up, set-up failed, or locked.
+ */
+export function KeyringBanner() {
+  const status = keyring.value.status;
+  if (status === "locked") {
+    return (
+      <aside class="banner" aria-labelledby="keyring-banner">
+        <p id="keyring-banner">{t("banner.locked")}</p>
+        <p class="row wrap">
+          <a class="button small" href="/devices?unlock=pair">
+            {t("unlock.pair")}
+          </a>
+          <a class="button small" href="/devices?unlock=recover">
+            {t("unlock.recover")}
+          </a>
+        </p>
+      </aside>
+    );
+  }
+  if (status === "unregistered" || status === "failed") {
+    return (
+      <aside class="banner" aria-labelledby="keyring-banner">
+        <p id="keyring-banner">{t("banner.unregistered")}</p>
+        <p>
+          <a class="button small" href="/devices">
+            {t("keyring.setUp")}
+          </a>
+        </p>
+      </aside>
+    );
+  }
+  return null;
+}

@@ -1,0 +1,91 @@
+import { useState } from "preact/hooks";
+import { currentDevice } from "../device/current-device.ts";
+import { setUpDevice } from "../device/device-setup.ts";
+import { establishAccountKey } from "../device/establish-account-key.ts";
+import { keyring } from "../device/keyring.ts";
+import { t } from "../i18n/i18n.ts";
+import { session } from "../state.ts";
+import { ErrorMessage } from "./common.tsx";
+import { RecoveryKit } from "./recovery-kit.tsx";
+import { type UnlockMode, UnlockPanel } from "./unlock-panel.tsx";
+
+/**
+ * This device and the account's end-to-end key: the fingerprint to compare with what an agent's
+ * CLI printed, and what to do when the device is not set up, the account has no key set yet
+ * (accounts from before them), or the device cannot read end-to-end context.
+ */
+export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; code?: string }) {
+  const state = keyring.value;
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [secret, setSecret] = useState<string | null>(null);
+  const account = session.value.status === "signed-in" ? session.value.account : null;
+
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (secret !== null && account !== null) {
+    return (
+      <section class="panel" aria-labelledby="keyring-title">
+        <h2 id="keyring-title">{t("kit.title")}</h2>
+        <RecoveryKit secret={secret} email={account.email} onDone={() => setSecret(null)} />
+      </section>
+    );
+  }
+
+  return (
+    <>
+      <section class="panel" aria-labelledby="keyring-title">
+        <h2 id="keyring-title">{t("keyring.title")}</h2>
+        {(state.status === "unlocked" || state.status === "locked") && (
+          <>
+            <p class="label">{t("keyring.fingerprint")}</p>
+            <p>
+              <code class="fingerprint" data-testid="account-fingerprint">
+                {state.fingerprint}
+              </code>
+            </p>
+          </>
+        )}
+        <p data-testid="keyring-status">{t(`keyring.${state.status}`)}</p>
+        {state.status === "failed" && <ErrorMessage error={state.error} />}
+        {(state.status === "unregistered" || state.status === "failed") && account !== null && (
+          <button
+            type="button"
+            class="button primary"
+            disabled={busy}
+            onClick={() => run(async () => void (await setUpDevice(account, { interactive: true })))}
+          >
+            {t("keyring.setUp")}
+          </button>
+        )}
+        {state.status === "no-account-key" && (
+          <button
+            type="button"
+            class="button primary"
+            disabled={busy}
+            onClick={() =>
+              run(async () => {
+                const device = await currentDevice();
+                setSecret(await establishAccountKey(device.account, device.record, "create"));
+              })
+            }
+          >
+            {t("keyring.create")}
+          </button>
+        )}
+        <ErrorMessage error={error} />
+      </section>
+      {state.status === "locked" && <UnlockPanel mode={unlockMode ?? "choose"} code={code ?? ""} />}
+    </>
+  );
+}

@@ -1,0 +1,46 @@
+import { signal } from "@preact/signals";
+
+/**
+ * Where this device stands with the account's end-to-end keys (DESIGN §4.11):
+ * - `off`: signed out, or not looked at yet;
+ * - `unregistered`: this browser is not yet a device of the account (registering needs a passkey);
+ * - `failed`: setting the device up failed (shown, with a retry);
+ * - `no-account-key`: a device, but the account has no key set yet;
+ * - `locked`: the account has a key set this device cannot open (no bundle: pair or recover);
+ * - `unlocked`: the account private key is in memory and end-to-end context can be read.
+ */
+export type Keyring =
+  | { status: "off" }
+  | { status: "unregistered" }
+  | { status: "failed"; error: unknown }
+  | { status: "no-account-key"; deviceId: string }
+  | { status: "locked"; deviceId: string; accountKeyId: string; fingerprint: string }
+  | { status: "unlocked"; deviceId: string; accountKeyId: string; fingerprint: string; publicKey: string };
+
+/** The keyring's public state, for screens. Holds no secret. */
+export const keyring = signal<Keyring>({ status: "off" });
+
+// The account private key lives here only: in memory, never in storage, gone on reload or sign-out.
+let privateKey: { accountKeyId: string; key: Uint8Array } | null = null;
+
+/** Holds the unlocked account private key and says so. */
+export function setUnlocked(
+  state: { deviceId: string; accountKeyId: string; fingerprint: string; publicKey: string },
+  key: Uint8Array,
+): void {
+  privateKey?.key.fill(0);
+  privateKey = { accountKeyId: state.accountKeyId, key };
+  keyring.value = { status: "unlocked", ...state };
+}
+
+/** The account private key for `accountKeyId`, or null when locked or the key set differs. */
+export function accountPrivateKey(accountKeyId: string): Uint8Array | null {
+  return privateKey !== null && privateKey.accountKeyId === accountKeyId ? privateKey.key : null;
+}
+
+/** Sets a state that holds no private key, wiping any held one. */
+export function setKeyring(state: Exclude<Keyring, { status: "unlocked" }>): void {
+  privateKey?.key.fill(0);
+  privateKey = null;
+  keyring.value = state;
+}

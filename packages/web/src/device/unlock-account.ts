@@ -1,0 +1,86 @@
+import { accountPrivateKeyAad, isCountersignError, openWithKey } from "@countersign/protocol";
+import { api } from "../api/api.ts";
+import { ApiError } from "../api/api-error.ts";
+import type { Account, AccountKeyInfo, BundleAnswer } from "../api/types.ts";
+import { unwrapBundle, wrapBundle } from "./credential-bundle.ts";
+import type { DeviceRecord } from "./device-db.ts";
+import { setKeyring, setUnlocked } from "./keyring.ts";
+
+/**
+ * Looks at the account's key set and this device's bundle, and unlocks when it can: bundle →
+ * AUK (this device's non-extractable wrapping key) → account private key, held in memory only.
+ * A device without a usable bundle ends up `locked`, which the app offers to fix by pairing or
+ * with the recovery secret.
+ */
+export async function refreshKeyring(account: Account, record: DeviceRecord): Promise<void> {
+  const deviceId = record.deviceId;
+  if (deviceId === null) return setKeyring({ status: "unregistered" });
+  const { account_key: accountKey } = await api<{ account_key: AccountKeyInfo | null }>("GET", "/v1/me/account-key");
+  if (accountKey === null) return setKeyring({ status: "no-account-key", deviceId });
+  const locked = {
+    status: "locked",
+    deviceId,
+    accountKeyId: accountKey.id,
+    fingerprint: accountKey.fingerprint,
+  } as const;
+  let answer: BundleAnswer;
+  try {
+    answer = await api<BundleAnswer>("GET", "/v1/me/devices/current/bundle");
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "bundle_not_available") return setKeyring(locked);
+    throw error;
+  }
+  try {
+    const auk = await unwrapBundle(record.wrapping, answer.bundle, account.id, deviceId);
+    const key = openWithKey(
+      auk,
+      answer.account_key.encrypted_private_key,
+      accountPrivateKeyAad(account.id, answer.account_key.id),
+    );
+    auk.fill(0);
+    setUnlocked(
+      {
+        deviceId,
+        accountKeyId: answer.account_key.id,
+        fingerprint: answer.account_key.fingerprint,
+        publicKey: answer.account_key.public_key,
+      },
+      key,
+    );
+  } catch (error) {
+    // A bundle this device cannot open (its keys were replaced) is as good as none.
+    if (isCountersignError(error) && error.code === "e2e_decrypt_failed") return setKeyring(locked);
+    throw error;
+  }
+}
+
+/**
+ * Stores the AUK (received by pairing or opened with the recovery secret) as this device's
+ * bundle, then unlocks from it: the same path as every later sign-in, so what is stored is what
+ * is proven to work.
+ */
+export async function storeBundle(
+  account: Account,
+  record: DeviceRecord,
+  auk: Uint8Array,
+  accountKeyId: string,
+): Promise<void> {
+  if (record.deviceId === null) throw new ApiError("device_required", 403, "device required");
+  const bundle = await wrapBundle(record.wrapping, auk, account.id, record.deviceId);
+  await api("PUT", "/v1/me/devices/current/bundle", { bundle, account_key_id: accountKeyId });
+  await refreshKeyring(account, record);
+}
+
+/**
+ * The AUK, opened from this device's bundle for one use (sending it to a device being paired).
+ * The caller wipes it.
+ */
+export async function readAuk(
+  account: Account,
+  record: DeviceRecord,
+): Promise<{ auk: Uint8Array; accountKeyId: string }> {
+  if (record.deviceId === null) throw new ApiError("device_required", 403, "device required");
+  const answer = await api<BundleAnswer>("GET", "/v1/me/devices/current/bundle");
+  const auk = await unwrapBundle(record.wrapping, answer.bundle, account.id, record.deviceId);
+  return { auk, accountKeyId: answer.account_key.id };
+}

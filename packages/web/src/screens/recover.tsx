@@ -1,0 +1,145 @@
+import { useState } from "preact/hooks";
+import { api } from "../api/api.ts";
+import { ErrorMessage, ScreenTitle } from "../components/common.tsx";
+import { UnlockPanel } from "../components/unlock-panel.tsx";
+import { keyring } from "../device/keyring.ts";
+import { t } from "../i18n/i18n.ts";
+import { refreshSession, startDevice } from "../session.ts";
+import { createPasskey } from "../webauthn/ceremonies.ts";
+
+type Step =
+  | { name: "email" }
+  | { name: "codes"; email: string }
+  | { name: "passkey"; ticket: string }
+  | { name: "keys" };
+
+/**
+ * Account recovery (D-3): an emailed code and one recovery code give a new passkey on this
+ * device; then the Recovery Kit's secret restores reading end-to-end context. Without the secret
+ * the account is back but old end-to-end context stays unreadable, and the app says so.
+ */
+export function Recover() {
+  const [step, setStep] = useState<Step>({ name: "email" });
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const run = (action: (form: HTMLFormElement | null) => Promise<void>) => async (event: Event) => {
+    event.preventDefault();
+    const form = event.currentTarget instanceof HTMLFormElement ? event.currentTarget : null;
+    setBusy(true);
+    setError(null);
+    try {
+      await action(form);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const field = (form: HTMLFormElement | null, name: string) =>
+    ((form?.elements.namedItem(name) as HTMLInputElement | null)?.value ?? "").trim();
+
+  const status = keyring.value.status;
+
+  return (
+    <section class="narrow">
+      <ScreenTitle>{t("recover.title")}</ScreenTitle>
+
+      {step.name === "email" && (
+        <form
+          onSubmit={run(async (form) => {
+            const email = field(form, "email");
+            await api("POST", "/v1/auth/recovery/start", { email });
+            setStep({ name: "codes", email });
+          })}
+        >
+          <p>{t("recover.lead")}</p>
+          <label for="email">{t("signup.email")}</label>
+          <input id="email" name="email" type="email" autoComplete="email" required />
+          <button type="submit" class="button primary wide" disabled={busy}>
+            {t("signup.sendCode")}
+          </button>
+        </form>
+      )}
+
+      {step.name === "codes" && (
+        <form
+          onSubmit={run(async (form) => {
+            const res = await api<{ ticket: string }>("POST", "/v1/auth/recovery/verify", {
+              email: step.email,
+              code: field(form, "code"),
+              recovery_code: field(form, "recovery-code"),
+            });
+            setStep({ name: "passkey", ticket: res.ticket });
+          })}
+        >
+          <p>{t("signup.codeSent", { email: step.email })}</p>
+          <label for="code">{t("signup.code")}</label>
+          <input
+            id="code"
+            name="code"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            pattern="[0-9]{6}"
+            maxLength={6}
+            required
+          />
+          <label for="recovery-code">{t("recover.recoveryCode")}</label>
+          <input
+            id="recovery-code"
+            name="recovery-code"
+            autoComplete="off"
+            spellcheck={false}
+            required
+            maxLength={64}
+          />
+          <button type="submit" class="button primary wide" disabled={busy}>
+            {t("signup.verify")}
+          </button>
+        </form>
+      )}
+
+      {step.name === "passkey" && (
+        <form
+          onSubmit={run(async (form) => {
+            const name = field(form, "passkey-name") || t("signup.passkeyDefault");
+            const options = await api<Record<string, unknown>>("POST", "/v1/auth/recovery/passkey/options", {
+              ticket: step.ticket,
+            });
+            const credential = await createPasskey(options);
+            await api("POST", "/v1/auth/recovery/passkey/verify", { ticket: step.ticket, credential, name });
+            const account = await refreshSession();
+            if (account !== null) await startDevice(account, true);
+            setStep({ name: "keys" });
+          })}
+        >
+          <p>{t("recover.passkeyLead")}</p>
+          <label for="passkey-name">{t("signup.passkeyName")}</label>
+          <input id="passkey-name" name="passkey-name" maxLength={64} placeholder={t("signup.passkeyDefault")} />
+          <button type="submit" class="button primary wide" disabled={busy}>
+            {t("signup.createPasskey")}
+          </button>
+        </form>
+      )}
+
+      {step.name === "keys" && (
+        <>
+          <p role="status">{t("recover.back")}</p>
+          {status === "locked" && <UnlockPanel mode="recover" />}
+          <p>
+            <a class="button wide" href="/">
+              {t("signup.finish")}
+            </a>
+          </p>
+        </>
+      )}
+
+      <ErrorMessage error={error} />
+      {step.name !== "keys" && (
+        <p class="center">
+          <a href="/signin">{t("signup.toSignin")}</a>
+        </p>
+      )}
+    </section>
+  );
+}
