@@ -5,6 +5,7 @@ import type { AppServices } from "../app-services.ts";
 import { registerApprovalRoutes } from "../approvals/approval-routes.ts";
 import { registerAuditRoutes } from "../audit/audit-routes.ts";
 import { registerAuthGuards } from "../auth-guards/register-auth-guards.ts";
+import { registerDevices } from "../devices/register-devices.ts";
 import { registerHealthRoutes } from "../health/health-routes.ts";
 import { registerMailer } from "../mail/register-mailer.ts";
 import { registerMetricsRoutes } from "../metrics/metrics-routes.ts";
@@ -32,5 +33,6 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   registerMetricsRoutes,
   registerAuditRoutes,
   registerPushRoutes,
+  registerDevices,
   registerWebApp,
 ];
