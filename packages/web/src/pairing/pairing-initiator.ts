@@ -2,6 +2,7 @@ import {
   CountersignError,
   type CpaceResult,
   cpaceStart,
+  fromUtf8,
   generatePairingCode,
   pairingTransferKey,
   randomBytes,
@@ -58,6 +59,8 @@ export async function finishPairing(
   try {
     result = started.finish(decodeMessage(joined.responder_message));
     if (!result.verifyPeerTag(decodeMessage(joined.responder_tag))) throw new CountersignError("pairing_failed");
+    // The device CPace authenticated is the one the relay says joined.
+    if (fromUtf8(result.peerAd) !== joined.responder_device_id) throw new CountersignError("pairing_failed");
   } catch (cause) {
     await failPairing(started.id, "confirmation_failed");
     throw new CountersignError("pairing_failed", { cause });

@@ -2,6 +2,7 @@ import {
   CountersignError,
   type CpaceResult,
   cpaceStart,
+  fromUtf8,
   normalizePairingCode,
   openWithKey,
   pairingTransferKey,
@@ -56,6 +57,7 @@ export async function joinPairing(
   let auk: Uint8Array;
   try {
     if (!result.verifyPeerTag(decodeMessage(confirmed.initiator_tag))) throw new Error("initiator tag");
+    if (fromUtf8(result.peerAd) !== open.initiator_device_id) throw new Error("initiator device");
     auk = openWithKey(key, confirmed.sealed_auk ?? "", pairingAukAad(account.id, open.id));
   } catch (cause) {
     await failPairing(open.id, "confirmation_failed");
