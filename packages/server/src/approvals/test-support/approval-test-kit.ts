@@ -1,11 +1,22 @@
 import assert from "node:assert/strict";
 import {
+  type AccountKeyPair,
+  accountKeyFingerprint,
+  accountPrivateKeyAad,
   type DisplayPayload,
   decisionChallenge,
   displayPayloadHash,
+  type E2eBinding,
   exportEd25519PublicKey,
+  fromBase64Url,
+  generateAccountKeyPair,
   generateEd25519KeyPair,
+  openContext,
   randomBytes,
+  randomKey32,
+  type SealedContext,
+  sealContext,
+  sealWithKey,
   signRequest,
   toBase64Url,
   utf8,
@@ -23,6 +34,7 @@ import { agentKeyId } from "../../agents/agent-key-id.ts";
 import { type AppServices, createAppServices } from "../../app-services.ts";
 import type { Config } from "../../config/config.ts";
 import type { Database } from "../../db/database.ts";
+import { buildApp } from "../../http/build-app.ts";
 import { createMemoryMailer, type MemoryMailer } from "../../mail/memory-mailer.ts";
 import type { ApprovalEvent } from "../../notify/approval-event.ts";
 
@@ -35,11 +47,27 @@ export interface Sent {
   readonly headers: Record<string, unknown>;
 }
 
+/** The account key set an end-to-end agent is pinned to, as creation and enrolment answer it. */
+export interface TestE2ePin {
+  readonly account_key_id: string;
+  readonly public_key: string;
+  readonly fingerprint: string;
+}
+
 /** An enrolled signed agent: its id and its key pair, held "on the agent's machine". */
 export interface TestAgent {
   readonly id: string;
   readonly keys: CryptoKeyPair;
   readonly keyId: string;
+  /** The pin the enrolment answered with (agents created with `e2e: true`); null otherwise. */
+  readonly e2e: TestE2ePin | null;
+}
+
+/** A person's account key set, made "on their device": the kit keeps the private key as the app would. */
+export interface TestAccountKey {
+  readonly id: string;
+  readonly keys: AccountKeyPair;
+  readonly fingerprint: string;
 }
 
 /** A person with a passkey, signed in. */
@@ -73,6 +101,23 @@ export interface ApprovalTestKit {
   newPerson(email?: string): Promise<TestPerson>;
   /** Creates (with step-up) and enrols a signed agent for `person`. */
   newAgent(person: TestPerson, body?: Record<string, unknown>): Promise<TestAgent>;
+  /**
+   * Gives `person` an account key set, as the app does on their first device (DESIGN §4.11): an
+   * X25519 pair made here, the private key sealed under a random AUK that never leaves the test.
+   * With an active set already, it is retired first (a key reset). The kit keeps the private key
+   * to open end-to-end context in {@link ApprovalTestKit.openForPerson} and `decide`.
+   */
+  giveAccountKey(person: TestPerson): Promise<TestAccountKey>;
+  /**
+   * What an agent sends for an end-to-end request: `body` with `context` replaced by
+   * `context_e2e`, sealed to the agent's pin (or `pin`) with the binding the app rebuilds.
+   */
+  sealBody(agent: TestAgent, body: Record<string, unknown>, pin?: TestE2ePin): Promise<Record<string, unknown>>;
+  /**
+   * The app's side of an end-to-end request: opens `context_e2e` of a person view with the
+   * person's account private key and returns the display payload as rendered, context included.
+   */
+  openForPerson(person: TestPerson, approval: Record<string, unknown>): Promise<DisplayPayload>;
   /** A signed agent request, as the agent would send it. */
   agentCall(
     agent: TestAgent,
@@ -124,6 +169,8 @@ export async function createApprovalTestKit(
     services?: Partial<AppServices>;
     /** Run on the system clock (for tests with another process, which cannot share a manual one). */
     realTime?: boolean;
+    /** Log at trace level to this stream instead of not at all (tests that read the logs). */
+    logStream?: { write(line: string): void };
   } = {},
 ): Promise<ApprovalTestKit> {
   const clock: ManualClock = options.realTime
@@ -136,7 +183,10 @@ export async function createApprovalTestKit(
   const config = createTestConfig({ COUNTERSIGN_AUTH_MIN_DURATION_MS: "0", ...options.env });
   const mailer = createMemoryMailer();
   const services = createAppServices({ config, db, clock }, { mailer, ...options.services });
-  const app = await createTestApp(db, { config, clock, services });
+  const app =
+    options.logStream === undefined
+      ? await createTestApp(db, { config, clock, services })
+      : await buildApp({ config, db, clock, services, logLevel: "trace", logStream: options.logStream });
   const events: ApprovalEvent[] = [];
   await app.ready();
   // Subscribing per user happens in newPerson; every event is also kept here.
@@ -183,6 +233,9 @@ export async function createApprovalTestKit(
     return { status: res.statusCode, code: parsed?.error?.code, body: parsed, headers: res.headers };
   };
 
+  // The account private keys "on the person's device", by user id.
+  const accountKeys = new Map<string, TestAccountKey>();
+
   let people = 0;
   const kit: ApprovalTestKit = {
     app,
@@ -214,13 +267,75 @@ export async function createApprovalTestKit(
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const keys = await generateEd25519KeyPair();
       const raw = await exportEd25519PublicKey(keys.publicKey);
-      const agent = { id: created.body.agent.id as string, keys, keyId: agentKeyId(raw) };
-      const enrolled = await agentCall(agent, "POST", "/v1/agents/enroll", {
+      const unenrolled = { id: created.body.agent.id as string, keys, keyId: agentKeyId(raw), e2e: null };
+      const enrolled = await agentCall(unenrolled, "POST", "/v1/agents/enroll", {
         code: created.body.credential.code,
         public_key: toBase64Url(raw),
       });
       assert.equal(enrolled.status, 200, JSON.stringify(enrolled.body));
-      return agent;
+      return { ...unenrolled, e2e: (enrolled.body.e2e as TestE2ePin | null) ?? null };
+    },
+
+    async giveAccountKey(person) {
+      const keys = generateAccountKeyPair();
+      const id = `ak_${toBase64Url(randomBytes(16))}`;
+      const fingerprint = accountKeyFingerprint(keys.publicKey);
+      const auk = randomKey32();
+      const now = new Date(clock.now());
+      await db.transaction(async (tx) => {
+        await tx.query("UPDATE account_keys SET retired_at = $2 WHERE user_id = $1 AND retired_at IS NULL", [
+          person.userId,
+          now,
+        ]);
+        await tx.query(
+          `INSERT INTO account_keys (id, user_id, public_key, fingerprint, encrypted_private_key, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6)`,
+          [
+            id,
+            person.userId,
+            keys.publicKey,
+            fingerprint,
+            sealWithKey(auk, keys.privateKey, accountPrivateKeyAad(person.userId, id)),
+            now,
+          ],
+        );
+      });
+      const key = { id, keys, fingerprint };
+      accountKeys.set(person.userId, key);
+      return key;
+    },
+
+    async sealBody(agent, body, pin = agent.e2e ?? undefined) {
+      assert.ok(pin, "the agent is pinned to an account key set");
+      const publicKey = fromBase64Url(pin.public_key);
+      assert.ok(publicKey);
+      const { context, ...rest } = body;
+      const binding = bindingOf({
+        agent_id: agent.id,
+        action_type: rest.action_type as string,
+        title: rest.title as string,
+        body: rest.body as string | undefined,
+        binding_message: rest.binding_message as string | undefined,
+      });
+      const sealed = await sealContext({
+        publicKey,
+        kid: pin.account_key_id,
+        context: (context ?? {}) as Record<string, unknown>,
+        binding,
+      });
+      return { ...rest, context_e2e: sealed };
+    },
+
+    async openForPerson(person, approval) {
+      const key = accountKeys.get(person.userId);
+      assert.ok(key, "the person was given an account key set through the kit");
+      const shown = approval.display_payload as Omit<DisplayPayload, "context">;
+      const context = await openContext({
+        privateKey: key.keys.privateKey,
+        sealed: approval.context_e2e as SealedContext,
+        binding: bindingOf({ ...shown, binding_message: shown.binding_message ?? undefined }),
+      });
+      return { ...shown, context };
     },
 
     ask: (agent, body = ASK, idempotencyKey) =>
@@ -230,7 +345,11 @@ export async function createApprovalTestKit(
       const decision = opts.decision ?? "approve";
       const shown = await personCall(person, "GET", `/v1/me/approvals/${approvalId}`);
       assert.equal(shown.status, 200, JSON.stringify(shown.body));
-      const display = shown.body.approval.display_payload as DisplayPayload;
+      // An end-to-end request is rendered from its decrypted context, as the app does.
+      const display =
+        shown.body.approval.e2e === true
+          ? await kit.openForPerson(person, shown.body.approval)
+          : (shown.body.approval.display_payload as DisplayPayload);
       const nonce = shown.body.decision?.nonce as string;
       assert.ok(nonce, "an open request comes with a decision nonce");
       const hash = opts.displayPayloadHash ?? (await displayPayloadHash(display));
@@ -271,4 +390,21 @@ export async function createApprovalTestKit(
     return number;
   }
   return kit;
+}
+
+/** The e2e binding both sides build (spec §Amendments): an empty body and no binding message are absent. */
+function bindingOf(fields: {
+  agent_id: string;
+  action_type: string;
+  title: string;
+  body?: string | undefined;
+  binding_message?: string | undefined;
+}): E2eBinding {
+  return {
+    agent_id: fields.agent_id,
+    action_type: fields.action_type,
+    title: fields.title,
+    ...(fields.body ? { body: fields.body } : {}),
+    ...(fields.binding_message ? { binding_message: fields.binding_message } : {}),
+  };
 }
