@@ -17,6 +17,7 @@ import {
   type ApprovalTestKit,
   createApprovalTestKit,
   type Sent,
+  type TestPerson,
 } from "../../approvals/test-support/approval-test-kit.ts";
 import type { Database } from "../../db/database.ts";
 import { deviceAttachMessage } from "../device-attach-message.ts";
@@ -73,7 +74,12 @@ export interface DeviceTestKit {
   /** A new account key set for `userId` with `device`'s bundle, made with the protocol functions. */
   newAccountKeySet(userId: string, device: TestDevice): Promise<TestAccountKeySet>;
   /** A signed-up person whose session is bound to a registered device holding the account key set. */
-  enrolledPerson(): Promise<{ browser: TestBrowser; device: TestDevice; keySet: TestAccountKeySet }>;
+  enrolledPerson(): Promise<{
+    person: TestPerson;
+    browser: TestBrowser;
+    device: TestDevice;
+    keySet: TestAccountKeySet;
+  }>;
 }
 
 const subtle = globalThis.crypto.subtle;
@@ -187,7 +193,7 @@ export async function createDeviceTestKit(db: Database): Promise<DeviceTestKit> 
       const keySet = await devicesKit.newAccountKeySet(person.userId, device);
       const created = await call(browser, "POST", "/v1/me/account-key", keySet.body);
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      return { browser, device, keySet };
+      return { person, browser, device, keySet };
     },
   };
   return devicesKit;
