@@ -218,6 +218,37 @@ describeEachDatabase("the pairing relay", (ctx) => {
     assert.equal(state.body.pairing.responder_device_id, w.freshDevice.id, "the first join stands");
   });
 
+  it("lets exactly one of two concurrent joins through", async () => {
+    const w = await world();
+    const started = await start(w);
+    const other = await t.signInAgain(w.old);
+    const otherDevice = await t.registerDevice(other, { name: "Tablet" });
+    const body = (device: TestDevice) => {
+      const cpace = cpaceStart("responder", setup(w, started.code, started.sid, device));
+      const result = cpace.finish(started.cpace.message);
+      return { message: toBase64Url(cpace.message), tag: toBase64Url(result.confirmationTag) };
+    };
+    const url = `/v1/me/pairings/${started.id}/join`;
+    const answers = await Promise.all([
+      t.call(w.fresh, "POST", url, body(w.freshDevice)),
+      t.call(other, "POST", url, body(otherDevice)),
+    ]);
+    assert.deepEqual(answers.map((res) => res.status).sort(), [200, 409]);
+    assert.equal(answers.find((res) => res.status === 409)?.code, "pairing_closed");
+  });
+
+  it("counts concurrent starts against the hourly limit one at a time", async () => {
+    const w = await world();
+    const answers = await Promise.all(Array.from({ length: 7 }, () => start(w)));
+    const statuses = answers.map((started) => started.res.status).sort();
+    assert.deepEqual(statuses, [201, 201, 201, 201, 201, 429, 429]);
+    const { rows } = await ctx.db.query<{ state: string }>("SELECT state FROM pairing_sessions WHERE user_id = $1", [
+      w.userId,
+    ]);
+    assert.equal(rows.length, 5);
+    assert.equal(rows.filter((row) => row.state === "waiting").length, 1, "one open pairing at a time");
+  });
+
   it("starts at most 5 pairings per account in a rolling hour, each new one canceling the open one", async () => {
     const w = await world();
     const ids: string[] = [];
