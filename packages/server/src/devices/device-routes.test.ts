@@ -52,6 +52,14 @@ describeEachDatabase("the device routes", (ctx) => {
     assert.ok((await auditTypes(browser.userId)).includes("device.registered"));
   });
 
+  it("registers a device whose platform is unknown", async () => {
+    const browser = await newBrowser();
+    const device = await t.registerDevice(browser, { name: "Browser", platform: "" });
+    const list = await t.call(browser, "GET", "/v1/me/devices");
+    assert.equal(list.body.devices[0].id, device.id);
+    assert.equal(list.body.devices[0].platform, "");
+  });
+
   it("stores the name and platform sealed under the person's data key", async () => {
     const browser = await newBrowser();
     const device = await t.registerDevice(browser, { name: "Kitchen tablet", platform: "Android 15" });
