@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { currentDevice } from "../device/current-device.ts";
 import { setUpDevice } from "../device/device-setup.ts";
 import { establishAccountKey } from "../device/establish-account-key.ts";
@@ -20,6 +20,10 @@ export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; co
   const [busy, setBusy] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
   const account = session.value.status === "signed-in" ? session.value.account : null;
+  // Once shown, the unlock panel stays: it reports its own success (or shows a new Recovery Kit)
+  // after the keyring has turned unlocked.
+  const unlocking = useRef(false);
+  if (state.status === "locked") unlocking.current = true;
 
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
@@ -35,10 +39,9 @@ export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; co
 
   if (secret !== null && account !== null) {
     return (
-      <section class="panel" aria-labelledby="keyring-title">
-        <h2 id="keyring-title">{t("kit.title")}</h2>
+      <div class="panel">
         <RecoveryKit secret={secret} email={account.email} onDone={() => setSecret(null)} />
-      </section>
+      </div>
     );
   }
 
@@ -85,7 +88,7 @@ export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; co
         )}
         <ErrorMessage error={error} />
       </section>
-      {state.status === "locked" && <UnlockPanel mode={unlockMode ?? "choose"} code={code ?? ""} />}
+      {unlocking.current && <UnlockPanel mode={unlockMode ?? "choose"} code={code ?? ""} />}
     </>
   );
 }

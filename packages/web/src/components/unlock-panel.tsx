@@ -44,10 +44,10 @@ export function UnlockPanel({ mode: initialMode = "choose", code = "" }: { mode?
 
   if (newSecret !== null && !done) {
     return (
-      <section class="panel" aria-labelledby="unlock-title">
-        <h2 id="unlock-title">{t("unlock.newKeyTitle")}</h2>
+      <div class="panel">
+        <p role="status">{t("unlock.newKey")}</p>
         <RecoveryKit secret={newSecret} email={email} onDone={() => setDone(true)} />
-      </section>
+      </div>
     );
   }
   if (done) {

@@ -229,7 +229,7 @@ export const EN = {
   "unlock.noSecretLead":
     "Without the recovery secret or another device that can read it, the end-to-end encrypted context of past requests stays unreadable for good. You can create a new account key: new requests will be readable again, and agents that encrypt context must be enrolled again after you check the new fingerprint.",
   "unlock.reset": "Create a new account key",
-  "unlock.newKeyTitle": "Your new Recovery Kit",
+  "unlock.newKey": "A new account key is ready. Here is its Recovery Kit: the old recovery secret no longer works.",
   "unlock.done": "This device can now read end-to-end encrypted context.",
   "unlock.back": "Back",
   "pair.title": "Add a device",

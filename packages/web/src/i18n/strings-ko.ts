@@ -231,7 +231,7 @@ export const KO: Record<StringKey, string> = {
   "unlock.noSecretLead":
     "복구 비밀이나 읽을 수 있는 다른 기기가 없으면 지난 요청의 종단 간 암호화된 컨텍스트는 영영 읽을 수 없습니다. 새 계정 키를 만들 수 있습니다. 새 요청은 다시 읽을 수 있게 되며, 컨텍스트를 암호화하는 에이전트는 새 지문을 확인한 뒤 다시 등록해야 합니다.",
   "unlock.reset": "새 계정 키 만들기",
-  "unlock.newKeyTitle": "새 복구 키트",
+  "unlock.newKey": "새 계정 키가 준비되었습니다. 새 복구 키트입니다. 이전 복구 비밀은 더 이상 쓸 수 없습니다.",
   "unlock.done": "이제 이 기기에서 종단 간 암호화된 컨텍스트를 읽을 수 있습니다.",
   "unlock.back": "뒤로",
   "pair.title": "기기 추가",

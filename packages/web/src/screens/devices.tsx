@@ -44,10 +44,7 @@ export function Devices() {
       setError(caught);
     }
   };
-  useEffect(() => {
-    void load();
-  }, []);
-  // Unlocking, pairing or a new key set changes which devices hold a bundle.
+  // On opening, and whenever unlocking, pairing or a new key set changes which devices hold a bundle.
   const keyringStatus = keyring.value.status;
   useEffect(() => {
     void load();

@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import { ErrorMessage, ScreenTitle } from "../components/common.tsx";
 import { UnlockPanel } from "../components/unlock-panel.tsx";
@@ -39,7 +39,9 @@ export function Recover() {
   const field = (form: HTMLFormElement | null, name: string) =>
     ((form?.elements.namedItem(name) as HTMLInputElement | null)?.value ?? "").trim();
 
-  const status = keyring.value.status;
+  // Sticky, as on the devices screen: the panel reports its own outcome once unlocked.
+  const unlocking = useRef(false);
+  if (keyring.value.status === "locked") unlocking.current = true;
 
   return (
     <section class="narrow">
@@ -125,7 +127,7 @@ export function Recover() {
       {step.name === "keys" && (
         <>
           <p role="status">{t("recover.back")}</p>
-          {status === "locked" && <UnlockPanel mode="recover" />}
+          {unlocking.current && <UnlockPanel mode="recover" />}
           <p>
             <a class="button wide" href="/">
               {t("signup.finish")}

@@ -56,7 +56,8 @@ export function SignUp() {
 
   const stepNumber = { email: 1, code: 2, passkey: 3, keys: 4, kit: 4, recovery: 5 }[step.name];
   const title =
-    step.name === "recovery" ? t("signup.recoveryTitle") : step.name === "kit" ? t("kit.title") : t("signup.title");
+    // The kit names itself (its own heading, printed with it).
+    step.name === "recovery" ? t("signup.recoveryTitle") : t("signup.title");
 
   return (
     <section class="narrow">
