@@ -30,7 +30,10 @@ import { systemClock } from "../packages/server/src/clock.ts";
 import { buildApp } from "../packages/server/src/http/build-app.ts";
 import { formatCount as number, BENCH_SERVER_URL as SERVER_URL } from "./lib/bench-database.ts";
 import { createBenchServerSetup } from "./lib/bench-server.ts";
+import { cpuPerRequest, sampleCpu } from "./lib/cpu-sampler.ts";
 import type { LoadOptions, LoadResult } from "./lib/keep-alive-load.ts";
+
+type CpuPerRequest = ReturnType<typeof cpuPerRequest>;
 
 // The agent-only bench creates no approval requests, so there is never anything to cancel.
 const noApprovals: InFlightApprovals = { cancelForAgent: async () => 0 };
@@ -133,20 +136,26 @@ try {
   console.log(`${((performance.now() - signStarted) / 1000).toFixed(1)} s`);
 
   const runs: { bare: LoadResult[]; pipeline: LoadResult[] } = { bare: [], pipeline: [] };
+  const cpu = { bare: [] as CpuPerRequest[], pipeline: [] as CpuPerRequest[] };
+  // The load generator counts only the measured window; the CPU samples span warm-up too, so
+  // divide by the requests of both, assuming the warm-up ran at the measured rate.
+  const spanRequests = (result: LoadResult) => (result.requestsPerSecond * (WARMUP_MS + DURATION_MS)) / 1000;
   let offset = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    runs.bare.push(
-      // The bare route keeps no nonces, so its requests may be sent again: without that it ran
-      // out of requests before its time was up and was under-measured.
-      await load({
-        port: barePort,
-        requests,
-        connections: CONNECTIONS,
-        warmupMs: WARMUP_MS,
-        durationMs: DURATION_MS,
-        cycle: true,
-      }),
-    );
+    let before = sampleCpu();
+    // The bare route keeps no nonces, so its requests may be sent again: without that it ran
+    // out of requests before its time was up and was under-measured.
+    const bare = await load({
+      port: barePort,
+      requests,
+      connections: CONNECTIONS,
+      warmupMs: WARMUP_MS,
+      durationMs: DURATION_MS,
+      cycle: true,
+    });
+    cpu.bare.push(cpuPerRequest(before, sampleCpu(), spanRequests(bare)));
+    runs.bare.push(bare);
+    before = sampleCpu();
     const pipeline = await load({
       port,
       requests: requests.slice(offset),
@@ -154,6 +163,7 @@ try {
       warmupMs: WARMUP_MS,
       durationMs: DURATION_MS,
     });
+    cpu.pipeline.push(cpuPerRequest(before, sampleCpu(), spanRequests(pipeline)));
     offset += Math.ceil(pipeline.completed * (1 + WARMUP_MS / DURATION_MS)) + 5 * CONNECTIONS + 2_000;
     runs.pipeline.push(pipeline);
   }
@@ -185,6 +195,17 @@ try {
   console.log(
     `ratio                                     ${(ratio * 100).toFixed(1).padStart(7)} %   ${ratio >= 0.7 ? "✓ meets the 70 % target" : "✗ below the 70 % target"}`,
   );
+  const cpuLine = (samples: CpuPerRequest[]) => {
+    const mean = (pick: (c: CpuPerRequest) => number | null) => {
+      const values = samples.map(pick).filter((v): v is number => v !== null);
+      return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+    };
+    const pg = mean((c) => c.postgres);
+    return `this process ${mean((c) => c.process)?.toFixed(0)} µs + PostgreSQL ${pg === null ? "n/a" : pg.toFixed(0)} µs`;
+  };
+  console.log("\nCPU per request (this process includes the load generator's worker thread):");
+  console.log(`  bare route      ${cpuLine(cpu.bare)}`);
+  console.log(`  full pipeline   ${cpuLine(cpu.pipeline)}`);
 } finally {
   await setup.dispose();
 }

@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/** CPU time used so far, in microseconds: this process (every thread) and the local PostgreSQL. */
+export interface CpuSample {
+  readonly process: number;
+  /** Every process named `postgres` on this machine (backends, WAL writer, checkpointer); null off Linux. */
+  readonly postgres: number | null;
+}
+
+const TICK_US = 10_000; // USER_HZ is 100 on Linux: /proc reports CPU time in 10 ms ticks.
+
+/**
+ * Reads the CPU time of this process and of the local PostgreSQL server, so a benchmark can print
+ * where each request's CPU goes. On a 2-core machine shared by the server, its thread pool, the
+ * load generator and PostgreSQL, throughput follows total CPU per request, not main-thread time.
+ * The PostgreSQL figure counts every `postgres` process, so other databases' load adds to it: run
+ * it on a quiet machine.
+ */
+export function sampleCpu(): CpuSample {
+  const usage = process.cpuUsage();
+  return { process: usage.user + usage.system, postgres: postgresTicks() };
+}
+
+function postgresTicks(): number | null {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+      const close = stat.lastIndexOf(")");
+      if (stat.slice(stat.indexOf("(") + 1, close) !== "postgres") continue;
+      // Fields after the command: state is field 3, utime 14 and stime 15 (proc(5)).
+      const fields = stat.slice(close + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended between listing and reading: its time is gone either way.
+    }
+  }
+  return ticks * TICK_US;
+}
+
+/** CPU microseconds per request between two samples, for `requests` requests. */
+export function cpuPerRequest(before: CpuSample, after: CpuSample, requests: number) {
+  return {
+    process: (after.process - before.process) / requests,
+    postgres:
+      before.postgres === null || after.postgres === null ? null : (after.postgres - before.postgres) / requests,
+  };
+}
