@@ -8,7 +8,7 @@ import { auditDeviceEvent } from "./device-audit.ts";
 import type { DeviceDeps } from "./device-deps.ts";
 import { BundleBody, DeviceBody, ErrorRef, SESSION_SECURITY, StoreBundleInput } from "./device-schemas.ts";
 import { requireSessionDevice } from "./device-session.ts";
-import { deviceView } from "./device-view.ts";
+import { deviceView, loadDeviceViewContext } from "./device-view.ts";
 
 /**
  * Whether the session proved the person with a passkey: it began with a passkey sign-in, or
@@ -54,10 +54,7 @@ export function registerDeviceBundleRoutes(app: FastifyInstance, deps: DeviceDep
         if (active.id !== request.body.account_key_id) throw new CountersignError("account_key_changed");
         await devices.setBundle(tx, device.id, request.body.bundle, active.id);
         const stored = (await devices.find(tx, session.userId, device.id)) ?? device;
-        const view = await deviceView(devices, tx, stored, {
-          currentDeviceId: device.id,
-          activeAccountKeyId: active.id,
-        });
+        const view = await deviceView(devices, tx, stored, await loadDeviceViewContext(tx, session.userId, device.id));
         await auditDeviceEvent(audit, tx, request, {
           type: "device.bundle_stored",
           userId: session.userId,

@@ -49,6 +49,7 @@ describeEachDatabase("the device routes", (ctx) => {
     assert.equal(view.platform, "macOS");
     assert.equal(view.current, true);
     assert.equal(view.has_bundle, false);
+    assert.equal(view.has_push, false);
     assert.ok((await auditTypes(browser.userId)).includes("device.registered"));
   });
 
@@ -173,6 +174,18 @@ describeEachDatabase("the device routes", (ctx) => {
     assert.equal(phoneSub.status, 201, JSON.stringify(phoneSub.body));
     const adminSub = await t.call(admin, "POST", "/v1/me/push/subscriptions", browserSubscription());
     assert.equal(adminSub.status, 201);
+    const pushed = await t.call(admin, "GET", "/v1/me/devices");
+    assert.deepEqual(
+      pushed.body.devices.map((d: { id: string; has_push: boolean; has_bundle: boolean }) => [
+        d.id,
+        d.has_push,
+        d.has_bundle,
+      ]),
+      [
+        [adminDevice.id, true, true],
+        [phoneDevice.id, true, true],
+      ],
+    );
     const { rows: subs } = await ctx.db.query<{ id: string; device_id: string | null }>(
       "SELECT id, device_id FROM push_subscriptions WHERE user_id = $1",
       [admin.userId],

@@ -5,7 +5,6 @@ import { Type } from "typebox";
 import { currentSession } from "../sessions/session-auth-hook.ts";
 import { clearSessionSetCookie, replaceSessionCookie } from "../sessions/session-cookie.ts";
 import { bindSessionDevice, deleteDeviceSessions } from "../sessions/session-store.ts";
-import { findActiveAccountKey } from "./account-key-store.ts";
 import { deviceAttachMessage } from "./device-attach-message.ts";
 import { auditDeviceEvent } from "./device-audit.ts";
 import type { DeviceDeps } from "./device-deps.ts";
@@ -20,7 +19,7 @@ import {
   SESSION_SECURITY,
 } from "./device-schemas.ts";
 import { parseDeviceSigningKey, verifyDeviceSignature } from "./device-signing-key.ts";
-import { deviceView } from "./device-view.ts";
+import { deviceView, loadDeviceViewContext } from "./device-view.ts";
 import { cancelOpenPairings } from "./pairing-store.ts";
 
 const invalid = (message: string) => new CountersignError("invalid_request", { message });
@@ -61,11 +60,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: DeviceDeps): vo
         if (!(await bindSessionDevice(tx, session.userId, session.id, device.id))) {
           throw new CountersignError("unauthenticated");
         }
-        const active = await findActiveAccountKey(tx, session.userId);
-        const view = await deviceView(devices, tx, device, {
-          currentDeviceId: device.id,
-          activeAccountKeyId: active?.id ?? null,
-        });
+        const view = await deviceView(devices, tx, device, await loadDeviceViewContext(tx, session.userId, device.id));
         await auditDeviceEvent(audit, tx, request, {
           type: "device.registered",
           userId: session.userId,
@@ -109,11 +104,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: DeviceDeps): vo
         }
         await devices.touch(tx, device.id);
         const touched = (await devices.find(tx, session.userId, device.id)) ?? device;
-        const active = await findActiveAccountKey(tx, session.userId);
-        const view = await deviceView(devices, tx, touched, {
-          currentDeviceId: device.id,
-          activeAccountKeyId: active?.id ?? null,
-        });
+        const view = await deviceView(devices, tx, touched, await loadDeviceViewContext(tx, session.userId, device.id));
         await auditDeviceEvent(audit, tx, request, {
           type: "device.attached",
           userId: session.userId,
@@ -139,9 +130,8 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: DeviceDeps): vo
     async (request) => {
       const session = currentSession(request);
       const list = await devices.listActive(db, session.userId);
-      const active = await findActiveAccountKey(db, session.userId);
       const keyCache = new Map<string, Uint8Array | null>();
-      const context = { currentDeviceId: session.deviceId, activeAccountKeyId: active?.id ?? null };
+      const context = await loadDeviceViewContext(db, session.userId, session.deviceId);
       const views = [];
       for (const device of list) views.push(await deviceView(devices, db, device, context, keyCache));
       return { devices: views, session_handle: session.id, current_device_id: session.deviceId };

@@ -35,6 +35,9 @@ export const DeviceView = Type.Object(
     last_seen_at: Timestamp,
     current: Type.Boolean({ description: "Whether the session making the request is bound to this device." }),
     has_bundle: Type.Boolean({ description: "Whether it holds an unlock key for the active account key set." }),
+    has_push: Type.Boolean({
+      description: "Whether new requests are pushed to it (a push subscription made from it).",
+    }),
   },
   { additionalProperties: false },
 );
