@@ -41,6 +41,7 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
   let recoverySecret = "";
   let recoveryCodes: string[] = [];
   let fingerprint = "";
+  let lastSealed = { id: "", title: "" };
   const phones: Phone[] = [];
 
   before(async () => {
@@ -275,6 +276,18 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
       .getByTestId("keyring-status")
       .getByText("This device cannot read end-to-end encrypted context yet.")
       .waitFor();
+
+    // Still locked: an end-to-end request says so, and can be rejected but not approved.
+    const title = "Rotate the signing key";
+    const asked = await agent.requestApproval({ actionType: "deploy.keys", title, context: { note: MARKER } });
+    await openRequest(page, asked.id, title);
+    await page.getByTestId("context-locked").waitFor();
+    assert.equal(await page.getByText(MARKER).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Approve" }).isDisabled(), true);
+    await check(page, "09-request-locked");
+    await page.getByRole("button", { name: "Reject" }).click();
+    await page.locator('[data-status="rejected"]').waitFor();
+    assert.equal((await asked.wait()).status, "rejected");
   });
 
   it("recovers the account on a new browser with an email code, a recovery code and the secret, and reads end-to-end context again", async () => {
@@ -292,7 +305,7 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     await page.getByRole("button", { name: "Create passkey" }).click();
     await page.getByText("Your account is recovered").waitFor();
     await page.getByLabel("Recovery secret").waitFor();
-    await check(page, "09-recover-secret");
+    await check(page, "10-recover-secret");
 
     // A wrong secret is refused as such, and nothing is stored.
     const wrong = recoverySecret.startsWith("A") ? `B${recoverySecret.slice(1)}` : `A${recoverySecret.slice(1)}`;
@@ -312,6 +325,43 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     await page.getByRole("button", { name: "Approve" }).click();
     await page.locator('[data-status="approved"]').waitFor();
     assert.equal((await asked.wait()).status, "approved");
+    lastSealed = { id: asked.id, title };
+  });
+
+  it("recovers without the secret: says old end-to-end context stays unreadable, and makes a new account key", async () => {
+    const fresh = await openPhone(browser);
+    phones.push(fresh);
+    const page = fresh.page;
+    await page.goto(`${server.url}/recover`);
+    await page.getByLabel("Email address").fill(EMAIL);
+    await page.getByRole("button", { name: "Send code" }).click();
+    await page.getByLabel("Code from the email").fill(server.lastCode(EMAIL));
+    await page.getByLabel("One of your recovery codes").fill(recoveryCodes[1] ?? "");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByLabel("Name for this passkey").fill("Another phone");
+    await page.getByRole("button", { name: "Create passkey" }).click();
+    await page.getByRole("button", { name: "I do not have the recovery secret" }).click();
+    await page.getByText("stays unreadable for good", { exact: false }).waitFor();
+    await check(page, "11-recover-no-secret");
+    await page.getByRole("button", { name: "Create a new account key" }).click();
+    await page.getByRole("heading", { name: "Your Recovery Kit" }).waitFor();
+    const groups = await page.getByTestId("recovery-secret").locator("code").allTextContents();
+    assert.notEqual(groups.join("-"), recoverySecret, "a new secret");
+    await page.getByLabel("I have saved my recovery secret").check();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByText("This device can now read end-to-end encrypted context.").waitFor();
+
+    await page.goto(`${server.url}/devices`);
+    const renewed = ((await page.getByTestId("account-fingerprint").textContent()) ?? "").trim();
+    assert.notEqual(renewed, fingerprint, "a new account key set");
+    // Context sealed to the old key set stays unreadable; rejecting is all that is left.
+    await openRequest(page, lastSealed.id, lastSealed.title);
+    await page.getByTestId("context-unreadable").waitFor();
+    // The agent pinned to the old key set is refused until it is enrolled again.
+    await assert.rejects(
+      agent.requestApproval({ actionType: "deploy.old", title: "Sealed to the old key", context: { note: MARKER } }),
+      (error: unknown) => (error as { code?: string }).code === "account_key_changed",
+    );
   });
 
   it("loaded with no CSP or Trusted Types violation and no script error on any browser", () => {

@@ -1,12 +1,22 @@
 import { keyring } from "../device/keyring.ts";
 import { t } from "../i18n/i18n.ts";
+import { UnlockWithPasskeyButton } from "./unlock-with-passkey-button.tsx";
 
 /**
  * A banner over every screen but the devices screen (which shows the full story) while this
  * device cannot read end-to-end context: not set up, set-up failed, or locked.
  */
 export function KeyringBanner() {
-  const status = keyring.value.status;
+  const state = keyring.value;
+  const status = state.status;
+  if (state.status === "locked" && state.needsPasskey) {
+    return (
+      <aside class="banner" aria-labelledby="keyring-banner">
+        <p id="keyring-banner">{t("unlock.passkeyLead")}</p>
+        <UnlockWithPasskeyButton />
+      </aside>
+    );
+  }
   if (status === "locked") {
     return (
       <aside class="banner" aria-labelledby="keyring-banner">

@@ -8,6 +8,7 @@ import { session } from "../state.ts";
 import { ErrorMessage } from "./common.tsx";
 import { RecoveryKit } from "./recovery-kit.tsx";
 import { type UnlockMode, UnlockPanel } from "./unlock-panel.tsx";
+import { UnlockWithPasskeyButton } from "./unlock-with-passkey-button.tsx";
 
 /**
  * This device and the account's end-to-end key: the fingerprint to compare with what an agent's
@@ -23,7 +24,7 @@ export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; co
   // Once shown, the unlock panel stays: it reports its own success (or shows a new Recovery Kit)
   // after the keyring has turned unlocked.
   const unlocking = useRef(false);
-  if (state.status === "locked") unlocking.current = true;
+  if (state.status === "locked" && !state.needsPasskey) unlocking.current = true;
 
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
@@ -85,6 +86,12 @@ export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; co
           >
             {t("keyring.create")}
           </button>
+        )}
+        {state.status === "locked" && state.needsPasskey && (
+          <>
+            <p>{t("unlock.passkeyLead")}</p>
+            <UnlockWithPasskeyButton />
+          </>
         )}
         <ErrorMessage error={error} />
       </section>

@@ -14,7 +14,14 @@ export type Keyring =
   | { status: "unregistered" }
   | { status: "failed"; error: unknown }
   | { status: "no-account-key"; deviceId: string }
-  | { status: "locked"; deviceId: string; accountKeyId: string; fingerprint: string }
+  | {
+      status: "locked";
+      deviceId: string;
+      accountKeyId: string;
+      fingerprint: string;
+      /** The device holds a bundle, but the server gives it only after a passkey confirmation. */
+      needsPasskey: boolean;
+    }
   | { status: "unlocked"; deviceId: string; accountKeyId: string; fingerprint: string; publicKey: string };
 
 /** The keyring's public state, for screens. Holds no secret. */

@@ -1,7 +1,7 @@
 import { accountPrivateKeyAad, isCountersignError, openWithKey } from "@countersign/protocol";
 import { api } from "../api/api.ts";
 import { ApiError } from "../api/api-error.ts";
-import type { Account, AccountKeyInfo, BundleAnswer } from "../api/types.ts";
+import type { Account, AccountKeyInfo, BundleAnswer, DeviceList } from "../api/types.ts";
 import { unwrapBundle, wrapBundle } from "./credential-bundle.ts";
 import type { DeviceRecord } from "./device-db.ts";
 import { setKeyring, setUnlocked } from "./keyring.ts";
@@ -22,13 +22,18 @@ export async function refreshKeyring(account: Account, record: DeviceRecord): Pr
     deviceId,
     accountKeyId: accountKey.id,
     fingerprint: accountKey.fingerprint,
+    needsPasskey: false,
   } as const;
   let answer: BundleAnswer;
   try {
     answer = await api<BundleAnswer>("GET", "/v1/me/devices/current/bundle");
   } catch (error) {
-    if (error instanceof ApiError && error.code === "bundle_not_available") return setKeyring(locked);
-    throw error;
+    if (!(error instanceof ApiError) || error.code !== "bundle_not_available") throw error;
+    // The server keeps a bundle back from a session not recently proven by a passkey (a
+    // recovery session, say): then a passkey confirmation unlocks, no pairing needed.
+    const { devices } = await api<DeviceList>("GET", "/v1/me/devices");
+    const held = devices.some((device) => device.id === deviceId && device.has_bundle);
+    return setKeyring({ ...locked, needsPasskey: held });
   }
   try {
     const auk = await unwrapBundle(record.wrapping, answer.bundle, account.id, deviceId);

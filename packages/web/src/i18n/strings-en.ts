@@ -260,6 +260,8 @@ export const EN = {
   "agents.e2e": "End-to-end key",
   "agents.fingerprint": "Account key fingerprint",
   "agents.fingerprintHint": "The enrol command prints this fingerprint: check that it is the same.",
+  "unlock.withPasskey": "Unlock with your passkey",
+  "unlock.passkeyLead": "This device holds its key. Confirm with your passkey to read end-to-end encrypted context.",
 } as const;
 
 /** A string's key. */

@@ -270,4 +270,7 @@ export const JA: Record<StringKey, string> = {
   "agents.e2e": "エンドツーエンド鍵",
   "agents.fingerprint": "アカウント鍵のフィンガープリント",
   "agents.fingerprintHint": "登録コマンドがこのフィンガープリントを表示します。同じであることを確認してください。",
+  "unlock.withPasskey": "パスキーで開く",
+  "unlock.passkeyLead":
+    "このデバイスは鍵を持っています。パスキーで確認すると、エンドツーエンド暗号化されたコンテキストを読めます。",
 };

@@ -263,4 +263,6 @@ export const KO: Record<StringKey, string> = {
   "agents.e2e": "종단 간 키",
   "agents.fingerprint": "계정 키 지문",
   "agents.fingerprintHint": "등록 명령이 이 지문을 출력합니다. 같은지 확인하세요.",
+  "unlock.withPasskey": "패스키로 열기",
+  "unlock.passkeyLead": "이 기기에 키가 있습니다. 패스키로 확인하면 종단 간 암호화된 컨텍스트를 읽을 수 있습니다.",
 };

@@ -41,7 +41,8 @@ export function Recover() {
 
   // Sticky, as on the devices screen: the panel reports its own outcome once unlocked.
   const unlocking = useRef(false);
-  if (keyring.value.status === "locked") unlocking.current = true;
+  const state = keyring.value;
+  if (state.status === "locked" && !state.needsPasskey) unlocking.current = true;
 
   return (
     <section class="narrow">

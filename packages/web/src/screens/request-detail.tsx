@@ -12,6 +12,7 @@ import type { Approval, ApprovalDetail } from "../api/types.ts";
 import { AgentBadge, ConfirmDialog, Countdown, ErrorMessage, Loading, ScreenTitle } from "../components/common.tsx";
 import { ContextTable } from "../components/context-table.tsx";
 import { NumberKeypad } from "../components/keypad.tsx";
+import { UnlockWithPasskeyButton } from "../components/unlock-with-passkey-button.tsx";
 import { keyring } from "../device/keyring.ts";
 import { type ContextState, openApprovalContext } from "../device/open-approval-context.ts";
 import { formatDateTime, t } from "../i18n/i18n.ts";
@@ -94,7 +95,8 @@ export function RequestDetail({ id }: { id: string }) {
   }, [nonceExpiresAt]);
 
   // Unlocking (pairing, recovery) while the request is open: open its context now.
-  const keyringStatus = keyring.value.status;
+  const keyringState = keyring.value;
+  const keyringStatus = keyringState.status;
   useEffect(() => {
     if (shown !== null && shown.context.kind !== "plain" && !busy) void load();
   }, [keyringStatus]);
@@ -237,14 +239,18 @@ export function RequestDetail({ id }: { id: string }) {
           ) : context.kind === "locked" ? (
             <div class="notice" data-testid="context-locked">
               <p>{t("detail.locked")}</p>
-              <p class="row wrap">
-                <a class="button small" href="/devices?unlock=pair">
-                  {t("unlock.pair")}
-                </a>
-                <a class="button small" href="/devices?unlock=recover">
-                  {t("unlock.recover")}
-                </a>
-              </p>
+              {keyringState.status === "locked" && keyringState.needsPasskey ? (
+                <UnlockWithPasskeyButton />
+              ) : (
+                <p class="row wrap">
+                  <a class="button small" href="/devices?unlock=pair">
+                    {t("unlock.pair")}
+                  </a>
+                  <a class="button small" href="/devices?unlock=recover">
+                    {t("unlock.recover")}
+                  </a>
+                </p>
+              )}
             </div>
           ) : (
             <div class="notice" data-testid="context-unreadable">
