@@ -20,6 +20,7 @@ export {
 export type { ErrorResponseCause } from "./client/decode-error-response.ts";
 export { type EnrollAgentOptions, type EnrolledAgent, enrollAgent } from "./client/enroll-agent.ts";
 export type { WaitOptions } from "./client/wait-for-outcome.ts";
+export { type E2ePin, parseE2ePin } from "./e2e/e2e-pin.ts";
 export { type AgentKeyFile, parseAgentKeyFile } from "./key-file/agent-key-file.ts";
 export type { JwksSource } from "./receipts/jwks-key-set.ts";
 export { type VerifiedReceipt, type VerifyReceiptOptions, verifyReceipt } from "./receipts/verify-receipt.ts";

@@ -8,6 +8,13 @@ const HINTS: Record<string, string> = {
   agent_credentials_rotated: "the agent was rotated: enrol a new key with the new code",
   action_not_allowed: "the agent's allowed action types are set in the app",
   cooldown_active: "a recent rejection of this action type blocks new requests for a while",
+  account_key_changed:
+    "the account's end-to-end key changed since this agent enrolled: check the new fingerprint in the app, rotate the agent there, and enrol again with the new code",
+  e2e_context_required:
+    "this agent must encrypt its context end to end: enrol it again so its key file holds the account key pin",
+  e2e_not_enabled:
+    "this agent was not created for end-to-end context: create one with it in the app, or remove the pin",
+  display_hash_mismatch: "the approval does not cover what this agent asked for: do not act on it",
 };
 
 /**

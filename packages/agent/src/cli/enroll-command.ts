@@ -13,7 +13,9 @@ import { keyFilePath } from "./load-agent-client.ts";
  *
  * Generates the agent's Ed25519 key pair here, saves it (mode 0600) before enrolling so a lost
  * answer never loses the key, enrols the public key with the one-time code, and records the agent
- * id and API address in the file. The key is never printed. The code may come from
+ * id and API address in the file. For an agent created with end-to-end context it prints the
+ * account key's fingerprint, for the person to compare with their app, and pins the key in the
+ * file; later commands encrypt context to it. The key is never printed. The code may come from
  * `$COUNTERSIGN_ENROLLMENT_CODE` instead, to keep it out of the shell history. An existing key
  * file is never overwritten.
  *
@@ -68,15 +70,30 @@ export async function enrollCommand(args: string[], io: CliIo): Promise<number> 
     throw error;
   }
   await writeKeyFile(path, enrolled.key, { replace: true });
+  const e2e = enrolled.e2e;
   if (values.json) {
     io.stdout.write(
-      `${JSON.stringify({ agent_id: enrolled.agentId, key_id: enrolled.keyId, server: enrolled.apiBaseUrl, key_file: path })}\n`,
+      `${JSON.stringify({
+        agent_id: enrolled.agentId,
+        key_id: enrolled.keyId,
+        server: enrolled.apiBaseUrl,
+        key_file: path,
+        e2e: e2e === undefined ? null : { account_key_id: e2e.account_key_id, fingerprint: e2e.fingerprint },
+      })}\n`,
     );
   } else {
     io.stdout.write(
       `Enrolled agent ${enrolled.agentId} (key id ${enrolled.keyId}) at ${enrolled.apiBaseUrl}.\n` +
         `The private key is in ${path} (mode 0600). Keep it secret; it never leaves this machine.\n`,
     );
+    if (e2e !== undefined) {
+      io.stdout.write(
+        "\nContext is encrypted end to end to your account key. Its fingerprint, pinned in the key file:\n\n" +
+          `    ${e2e.fingerprint}\n\n` +
+          "Check that your app shows the same fingerprint beside the enrolment code. If it does not, revoke\n" +
+          "the agent in the app and do not use this key file.\n",
+      );
+    }
   }
   return EXIT.approved;
 }

@@ -44,8 +44,12 @@ export interface ApprovalState {
   readonly actionType: string;
   /** The 6-digit number to show the person; only in the answer to creation, null once decided. */
   readonly numberMatch: string | null;
-  /** `sha256:<hex>` of everything the person is shown (DESIGN §4.5). */
-  readonly displayPayloadHash: string;
+  /**
+   * `sha256:<hex>` of everything the person is shown (DESIGN §4.5). The server sends null for an
+   * end-to-end request until the person decides (it cannot read the context); the client fills in
+   * the hash it computed itself in {@link PendingApproval.approval}.
+   */
+  readonly displayPayloadHash: string | null;
   readonly createdAt: Date;
   readonly expiresAt: Date;
   /** Seconds left when the server answered; 0 once decided or expired. */
@@ -104,7 +108,7 @@ export function parseApprovalState(body: unknown): ApprovalState {
     (reason === null || (typeof reason === "string" && REASONS.has(reason))) &&
     typeof view.action_type === "string" &&
     (number === null || (typeof number === "string" && /^[0-9]{6}$/.test(number))) &&
-    typeof view.display_payload_hash === "string" &&
+    (typeof view.display_payload_hash === "string" || view.display_payload_hash === null) &&
     typeof view.expires_in === "number" &&
     typeof view.interval === "number" &&
     (receipt === null || typeof receipt === "string") &&
@@ -125,7 +129,7 @@ export function parseApprovalState(body: unknown): ApprovalState {
     reason: reason as ApprovalReason | null,
     actionType: view.action_type as string,
     numberMatch: number as string | null,
-    displayPayloadHash: view.display_payload_hash as string,
+    displayPayloadHash: view.display_payload_hash as string | null,
     createdAt,
     expiresAt,
     expiresIn: view.expires_in as number,

@@ -4,6 +4,10 @@ import {
   importEd25519PrivateJwk,
   isCountersignError,
 } from "@countersign/protocol";
+import { assertReceiptDph } from "../e2e/assert-receipt-dph.ts";
+import { type E2ePin, parseE2ePin } from "../e2e/e2e-pin.ts";
+import { localDisplayHash } from "../e2e/local-display-hash.ts";
+import { sealRequestContext } from "../e2e/seal-request-context.ts";
 import type { AgentKeyFile } from "../key-file/agent-key-file.ts";
 import { agentKeyId } from "./agent-key-id.ts";
 import { approvalEvents, type EventsOptions } from "./approval-events.ts";
@@ -31,8 +35,14 @@ export interface AgentClientOptions {
   readonly privateKey?: Ed25519PrivateJwk | CryptoKey;
   /** The key id; computed from a JWK, required with a CryptoKey. */
   readonly keyId?: string;
-  /** `agt_…`; read from the key file when left out. Only used as the receipts' audience. */
+  /** `agt_…`; read from the key file when left out. The receipts' audience, and bound into end-to-end context. */
   readonly agentId?: string;
+  /**
+   * The account key set to encrypt `context` to (DESIGN §4.11), as enrolment answered it; read
+   * from the key file when left out. With a pin, every request's context is sealed to it and only
+   * the ciphertext is sent, and receipts are checked against the locally computed display hash.
+   */
+  readonly e2e?: E2ePin;
   /** The `fetch` to use (a proxy-aware one, or a test double); the global one by default. */
   readonly fetch?: typeof fetch;
   /** The current time in milliseconds, for signatures' `created`; `Date.now` by default. */
@@ -80,13 +90,22 @@ export interface PendingApproval {
   readonly id: string;
   /** The 6-digit number to show the person, who types it on their phone. Show it straight away. */
   readonly numberMatch: string | null;
+  /**
+   * The hash of what the person is shown (DESIGN §4.5); with end-to-end context, computed here
+   * over the plaintext context, since the server cannot. {@link PendingApproval.wait} refuses a
+   * receipt whose `dph` is not this.
+   */
   readonly displayPayloadHash: string;
   readonly expiresAt: Date;
   /** False when an open request for the same action type was returned instead (in-flight suppression). */
   readonly created: boolean;
   /** The state as created. */
   readonly approval: ApprovalState;
-  /** Resolves once the request ends; never hangs (see {@link AgentClient.wait}). */
+  /**
+   * Resolves once the request ends; never hangs (see {@link AgentClient.wait}). An approval whose
+   * receipt's `dph` is not {@link PendingApproval.displayPayloadHash} is refused with
+   * `display_hash_mismatch`: the person approved something else than this agent asked.
+   */
   wait(options?: WaitOptions): Promise<ApprovalOutcome>;
   /** Cancels the request; returns its final state. */
   cancel(options?: { signal?: AbortSignal }): Promise<ApprovalState>;
@@ -123,6 +142,8 @@ export interface AgentClient {
   readonly keyId: string;
   /** `agt_…` when known (from the options or the key file). */
   readonly agentId: string | undefined;
+  /** The pinned account key set when context is encrypted end to end (DESIGN §4.11). */
+  readonly e2e: E2ePin | undefined;
   /** The agent as the server sees it; a cheap check that the credentials work. */
   whoami(options?: { signal?: AbortSignal }): Promise<AgentIdentity>;
   /** Asks the person to approve an action: `POST /v1/approvals`. Show `numberMatch` to them at once. */
@@ -192,6 +213,8 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
   if (serverOption === undefined) throw invalidOption("server is required (the key file does not name one)");
   const server = parseServerUrl(serverOption);
   const agentId = options.agentId ?? file?.agent_id;
+  const pinSource = options.e2e ?? file?.e2e;
+  const e2e = pinSource === undefined ? undefined : parseE2ePin(pinSource);
   const retries = options.retries ?? 3;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const graceMs = options.expiryGraceMs ?? 30_000;
@@ -218,6 +241,7 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
     server,
     keyId,
     agentId,
+    e2e,
 
     async whoami(call = {}) {
       const { body } = await transport.json("GET", "/v1/agent/whoami", { signal: call.signal });
@@ -225,22 +249,49 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
     },
 
     async requestApproval(input, call = {}) {
-      const json = approvalRequestBody(input);
+      let json = approvalRequestBody(input);
+      let context: Record<string, unknown> | undefined;
+      if (e2e !== undefined) ({ body: json, context } = await sealRequestContext(json, { pin: e2e, agentId }));
       const idempotencyKey = call.idempotencyKey ?? globalThis.crypto.randomUUID();
       const { status, body } = await transport.json("POST", "/v1/approvals", {
         json,
         idempotencyKey,
         signal: call.signal,
       });
-      const approval = parseApprovalState(body);
+      const answered = parseApprovalState(body);
+      let displayPayloadHash = answered.displayPayloadHash;
+      if (context !== undefined) {
+        displayPayloadHash = await localDisplayHash(
+          (body as { display_payload?: unknown }).display_payload,
+          context,
+          {
+            agentId: agentId as string,
+            actionType: input.actionType,
+            title: input.title,
+            body: input.body,
+            bindingMessage: input.bindingMessage,
+          },
+          status === 201,
+        );
+        if (answered.displayPayloadHash !== null && answered.displayPayloadHash !== displayPayloadHash) {
+          throw new CountersignError("display_hash_mismatch", {
+            message: "The server's display payload hash is not the one computed over this agent's context.",
+          });
+        }
+      }
+      if (displayPayloadHash === null) {
+        throw new CountersignError("internal_error", { message: "The server's answer has no display payload hash." });
+      }
+      const approval = Object.freeze({ ...answered, displayPayloadHash });
+      const expected = displayPayloadHash;
       return {
         id: approval.id,
         numberMatch: approval.numberMatch,
-        displayPayloadHash: approval.displayPayloadHash,
+        displayPayloadHash,
         expiresAt: approval.expiresAt,
         created: status === 201,
         approval,
-        wait: (waitOptions) => client.wait(approval, waitOptions),
+        wait: (waitOptions) => client.wait(approval, { ...waitOptions, displayPayloadHash: expected }),
         cancel: (cancelOptions) => client.cancel(approval.id, cancelOptions),
         events: (eventsOptions) => client.events(approval.id, eventsOptions),
       };
@@ -281,7 +332,11 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
 
     async wait(request, waitOptions = {}) {
       const state = typeof request === "string" ? await client.get(request, pick(waitOptions)) : request;
-      return waitForOutcome(transport, state, { graceMs }, waitOptions);
+      const outcome = await waitForOutcome(transport, state, { graceMs }, waitOptions);
+      if (outcome.status === "approved" && waitOptions.displayPayloadHash !== undefined) {
+        assertReceiptDph(outcome.receipt, waitOptions.displayPayloadHash);
+      }
+      return outcome;
     },
   };
   return Object.freeze(client);

@@ -5,6 +5,7 @@ import {
   generateEd25519KeyPair,
   toBase64Url,
 } from "@countersign/protocol";
+import { type E2ePin, parseE2ePin } from "../e2e/e2e-pin.ts";
 import type { AgentKeyFile } from "../key-file/agent-key-file.ts";
 import { agentKeyId } from "./agent-key-id.ts";
 import { parseServerUrl } from "./parse-server-url.ts";
@@ -49,6 +50,12 @@ export interface EnrolledAgent {
   /** The origin to send every later request to. */
   readonly apiBaseUrl: string;
   readonly credentialsVersion: number;
+  /**
+   * For an agent created with end-to-end context: the account key set to encrypt to, pinned now.
+   * Show its `fingerprint` to the person, who compares it with the one beside the enrolment code
+   * in their app. Undefined for a plaintext agent.
+   */
+  readonly e2e: E2ePin | undefined;
   /** The private key and what the agent needs to use it: store it, mode 0600, and never print it. */
   readonly key: AgentKeyFile;
 }
@@ -60,7 +67,11 @@ export interface EnrolledAgent {
  *
  * The call is not retried: the code is single use, and a lost answer is recovered with `whoami`.
  *
- * @throws CountersignError `enrollment_code_invalid`, `agent_key_in_use`, `misdirected_request`, …
+ * An agent created with end-to-end context receives the account public key and its fingerprint,
+ * checked to agree, and pinned in the returned key file (DESIGN §4.11).
+ *
+ * @throws CountersignError `enrollment_code_invalid`, `agent_key_in_use`, `account_key_changed`,
+ *   `misdirected_request`, …
  *
  * @example
  * ```ts
@@ -99,11 +110,22 @@ export async function enrollAgent(options: EnrollAgentOptions): Promise<Enrolled
     });
   }
   const apiBaseUrl = parseServerUrl(answer.api_base_url).origin;
+  let e2e: E2ePin | undefined;
+  if (answer.e2e !== undefined && answer.e2e !== null) {
+    try {
+      e2e = parseE2ePin(answer.e2e);
+    } catch (cause) {
+      // A fingerprint that is not the key's would have the person check one key while the agent
+      // encrypts to another: never pin that.
+      throw new CountersignError("internal_error", { message: "The server's end-to-end key is not valid.", cause });
+    }
+  }
   return {
     agentId: answer.agent_id,
     keyId,
     apiBaseUrl,
     credentialsVersion: typeof answer.credentials_version === "number" ? answer.credentials_version : 1,
-    key: { ...jwk, kid: keyId, agent_id: answer.agent_id, server: apiBaseUrl },
+    e2e,
+    key: { ...jwk, kid: keyId, agent_id: answer.agent_id, server: apiBaseUrl, ...(e2e === undefined ? {} : { e2e }) },
   };
 }

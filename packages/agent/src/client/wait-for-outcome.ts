@@ -18,6 +18,12 @@ export interface WaitOptions {
   readonly signal?: AbortSignal;
   /** Called when the request changes state without ending (pending → delivered). */
   readonly onUpdate?: (state: ApprovalState) => void;
+  /**
+   * The display payload hash the receipt must carry as `dph`; an approval whose receipt names
+   * another is refused with `display_hash_mismatch`. {@link PendingApproval.wait} sets it to the
+   * hash of the request as created (computed locally for end-to-end context).
+   */
+  readonly displayPayloadHash?: string;
 }
 
 /**

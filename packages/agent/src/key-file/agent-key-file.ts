@@ -1,10 +1,12 @@
 import { CountersignError, type Ed25519PrivateJwk, fromBase64Url } from "@countersign/protocol";
 import { agentKeyId } from "../client/agent-key-id.ts";
+import { type E2ePin, parseE2ePin } from "../e2e/e2e-pin.ts";
 
 /**
  * What an agent key file holds: the Ed25519 private key as a JWK (RFC 8037 §2), its key id, and
- * after enrolment the agent id and the API origin to call. The format of `docs/agent-integration.md`'s
- * 30-line agent, plus `server`. It is secret: written with mode 0600, never printed.
+ * after enrolment the agent id and the API origin to call, and for an end-to-end agent the account
+ * key set it pinned at enrolment. The format of `docs/agent-integration.md`'s 30-line agent, plus
+ * `server` and `e2e`. It is secret: written with mode 0600, never printed.
  *
  * @example
  * ```ts
@@ -20,6 +22,8 @@ export interface AgentKeyFile extends Ed25519PrivateJwk {
   readonly agent_id?: string;
   /** The API origin the enrolment answered with (`api_base_url`). */
   readonly server?: string;
+  /** The account key set context is encrypted to, pinned at enrolment (DESIGN §4.11). */
+  readonly e2e?: E2ePin;
 }
 
 /**
@@ -54,6 +58,14 @@ export function parseAgentKeyFile(value: unknown): AgentKeyFile {
   if (fields.server !== undefined && (typeof fields.server !== "string" || !URL.canParse(fields.server))) {
     throw problem("server must be a URL");
   }
+  let e2e: E2ePin | undefined;
+  if (fields.e2e !== undefined) {
+    try {
+      e2e = parseE2ePin(fields.e2e);
+    } catch {
+      throw problem("e2e must be the pin enrolment wrote (account_key_id, public_key, fingerprint)");
+    }
+  }
   return {
     kty: "OKP",
     crv: "Ed25519",
@@ -62,5 +74,6 @@ export function parseAgentKeyFile(value: unknown): AgentKeyFile {
     kid,
     ...(fields.agent_id === undefined ? {} : { agent_id: fields.agent_id as string }),
     ...(fields.server === undefined ? {} : { server: fields.server as string }),
+    ...(e2e === undefined ? {} : { e2e }),
   };
 }

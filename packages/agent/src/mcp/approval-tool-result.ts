@@ -17,7 +17,8 @@ export interface ApprovalToolOutput {
   readonly reason: string | null;
   readonly approved: boolean;
   readonly number_match: string | null;
-  readonly display_payload_hash: string;
+  /** Null while an end-to-end request waited on by id is open (the server cannot hash its context). */
+  readonly display_payload_hash: string | null;
   readonly expires_at: string;
   readonly receipt: string | null;
   /** False when an already open request for the action type was returned instead of a new one. */

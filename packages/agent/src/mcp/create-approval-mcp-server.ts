@@ -11,7 +11,7 @@ const OUTPUT = {
   reason: z.string().nullable(),
   approved: z.boolean(),
   number_match: z.string().nullable(),
-  display_payload_hash: z.string(),
+  display_payload_hash: z.string().nullable(),
   expires_at: z.string(),
   receipt: z.string().nullable(),
   created: z.boolean(),
@@ -45,6 +45,10 @@ export function createApprovalMcpServer(client: AgentClient): McpServer {
         "Show the person the number it reports, and act only if the result says approved.",
     },
   );
+  // The display hash of each request this server made, so that wait_for_approval checks the
+  // receipt's dph as request_approval's own wait does (it is computed locally for end-to-end
+  // context, which the server cannot hash).
+  const asked = new Map<string, string>();
 
   server.registerTool(
     "request_approval",
@@ -84,6 +88,7 @@ export function createApprovalMcpServer(client: AgentClient): McpServer {
         extra,
         { wait: args.wait !== false },
       );
+      if (outcome === null) asked.set(pending.id, pending.displayPayloadHash);
       return approvalToolResult(outcome, pending.approval, pending.created);
     },
   );
@@ -104,7 +109,12 @@ export function createApprovalMcpServer(client: AgentClient): McpServer {
     },
     async (args, extra) => {
       const state = await client.get(args.id, { signal: extra.signal });
-      const outcome = await client.wait(state, { signal: extra.signal });
+      const expected = asked.get(args.id);
+      const outcome = await client.wait(state, {
+        signal: extra.signal,
+        ...(expected === undefined ? {} : { displayPayloadHash: expected }),
+      });
+      asked.delete(args.id);
       return approvalToolResult(outcome, state);
     },
   );

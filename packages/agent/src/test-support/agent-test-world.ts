@@ -8,12 +8,12 @@ import {
   type TestAgent,
   type TestPerson,
 } from "../../../server/src/approvals/test-support/approval-test-kit.ts";
-import { createTestDatabase } from "../../../server/test-support/test-database.ts";
+import { createTestDatabase, type TestDatabaseKind } from "../../../server/test-support/test-database.ts";
 import { type AgentClient, type AgentClientOptions, createAgentClient } from "../client/create-agent-client.ts";
 import { type FrontDoor, openFrontDoor } from "./front-door.ts";
 
 /**
- * The real Countersign server, in process, on a fresh PGlite database, listening on loopback
+ * The real Countersign server, in process, on a fresh PGlite (or PostgreSQL) database, listening on loopback
  * behind a {@link FrontDoor} whose address is the configured API host, so requests signed for
  * `door.url` are accepted. A person with a software passkey is signed up; agents are made with
  * `newAgent`.
@@ -40,9 +40,14 @@ export interface AgentTestWorld {
 
 const ALLOWED = ["deploy.*", "db.migrate", "mcp.*"];
 
-/** Builds the world; call it in a `before`. */
-export async function createAgentTestWorld(options: { env?: Record<string, string> } = {}): Promise<AgentTestWorld> {
-  const database = await createTestDatabase("pglite");
+/**
+ * Builds the world; call it in a `before`. `database` is PGlite unless `postgres` is asked for
+ * (which needs `DATABASE_URL`; see `testDatabaseKinds`).
+ */
+export async function createAgentTestWorld(
+  options: { env?: Record<string, string>; database?: TestDatabaseKind } = {},
+): Promise<AgentTestWorld> {
+  const database = await createTestDatabase(options.database ?? "pglite");
   const door = await openFrontDoor();
   const kit = await createApprovalTestKit(database.db, { env: { COUNTERSIGN_API_HOST: door.host, ...options.env } });
   await kit.app.listen({ host: "127.0.0.1", port: 0 });

@@ -53,7 +53,11 @@ export interface WebhookEvent {
   readonly status: "approved" | "rejected" | "expired" | "canceled";
   readonly reason: string | null;
   readonly actionType: string;
-  readonly displayPayloadHash: string;
+  /**
+   * `sha256:<hex>`; null for an end-to-end request that ended without the person's decision
+   * (expired, canceled, three wrong numbers): the server cannot hash its context.
+   */
+  readonly displayPayloadHash: string | null;
   readonly decidedAt: Date;
   /** The receipt on `approval.approved`; verify it with `verifyReceipt` before acting. */
   readonly receipt: string | null;
@@ -146,7 +150,8 @@ function parseEvent(body: Uint8Array, signature: WebhookEvent["signature"]): Web
     json.status !== json.type.slice("approval.".length) ||
     typeof json.approval_id !== "string" ||
     typeof json.action_type !== "string" ||
-    typeof json.display_payload_hash !== "string" ||
+    (typeof json.display_payload_hash !== "string" &&
+      !(json.display_payload_hash === null && json.type !== "approval.approved")) ||
     typeof json.delivery_id !== "string" ||
     Number.isNaN(decidedAt.getTime()) ||
     (json.type === "approval.approved" && typeof json.receipt !== "string")

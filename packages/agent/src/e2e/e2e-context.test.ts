@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  accountKeyFingerprint,
+  CountersignError,
+  displayPayloadHash,
+  isCountersignError,
+  RECEIPT_TYPE,
+  randomBytes,
+  toBase64Url,
+} from "@countersign/protocol";
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from "jose";
+import { testDatabaseKinds } from "../../../server/test-support/test-database.ts";
+import { EXIT } from "../cli/exit-codes.ts";
+import { createAgentClient } from "../client/create-agent-client.ts";
+import { enrollAgent } from "../client/enroll-agent.ts";
+import { writeKeyFile } from "../key-file/write-key-file.ts";
+import { verifyReceipt } from "../receipts/verify-receipt.ts";
+import { type AgentTestWorld, createAgentTestWorld } from "../test-support/agent-test-world.ts";
+import { runCliToEnd } from "../test-support/cli-harness.ts";
+import { parseE2ePin } from "./e2e-pin.ts";
+
+// Issue 9 part 4 from the agent's side: enrolment pins the account key and prints its
+// fingerprint, the SDK seals context so the server holds only ciphertext, computes the display
+// hash itself, and acts on no receipt whose dph is not that hash.
+for (const kind of testDatabaseKinds()) {
+  describe(`end-to-end context through the SDK and CLI [${kind}]`, () => {
+    let world: AgentTestWorld;
+    before(async () => {
+      world = await createAgentTestWorld({ database: kind });
+    });
+    after(() => world.close());
+
+    /** The person creates an e2e agent in the app: its enrolment code and the pin the app shows. */
+    async function createE2eAgent(): Promise<{ code: string; shownPin: Record<string, string> }> {
+      await world.kit.accounts.stepUp(world.person.cookie, world.person.authenticator);
+      const created = await world.kit.personCall(world.person, "POST", "/v1/agents", {
+        name: "Sealed bot",
+        allowed_actions: ["deploy.*", "db.migrate"],
+        e2e: true,
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      return { code: created.body.credential.code, shownPin: created.body.agent.e2e };
+    }
+
+    it("enrols with the pin, seals context, hashes locally, and gets a receipt whose dph is its own", async () => {
+      const account = await world.kit.giveAccountKey(world.person);
+      const { code, shownPin } = await createE2eAgent();
+      const enrolled = await enrollAgent({ server: world.server, code, now: () => world.kit.clock.now() });
+      assert.ok(enrolled.e2e);
+      assert.equal(enrolled.e2e.account_key_id, account.id);
+      assert.equal(enrolled.e2e.fingerprint, accountKeyFingerprint(account.keys.publicKey));
+      assert.equal(enrolled.e2e.fingerprint, shownPin.fingerprint, "the agent pins what the app shows");
+      assert.deepEqual(enrolled.key.e2e, enrolled.e2e, "the pin goes into the key file");
+
+      const keyFile = join(world.dir, `sealed-${kind}.json`);
+      await writeKeyFile(keyFile, enrolled.key);
+      const client = await createAgentClient({ keyFile, server: world.server, now: () => world.kit.clock.now() });
+      assert.deepEqual(client.e2e, enrolled.e2e);
+
+      const marker = `sdk-marker-${toBase64Url(randomBytes(9))}`;
+      const context = { commit: "a1b2c3", note: marker };
+      const sent: string[] = [];
+      const spying = await createAgentClient({
+        keyFile,
+        server: world.server,
+        now: () => world.kit.clock.now(),
+        fetch: async (input, init) => {
+          const body = init?.body;
+          sent.push(body instanceof Uint8Array ? new TextDecoder().decode(body) : String(body ?? ""));
+          return fetch(input, init);
+        },
+      });
+      const pending = await spying.requestApproval({
+        actionType: "deploy.production",
+        title: "Deploy api v2.3.1",
+        context,
+      });
+      assert.ok(sent.length > 0 && sent.every((body) => !body.includes(marker)), "no plaintext leaves the agent");
+      assert.ok(sent.some((body) => body.includes('"context_e2e"')));
+      assert.match(pending.displayPayloadHash, /^sha256:[0-9a-f]{64}$/);
+      assert.equal(pending.approval.displayPayloadHash, pending.displayPayloadHash);
+
+      // The app side: only ciphertext in the view; decrypted and hashed, it is the agent's hash.
+      const shown = await world.kit.personCall(world.person, "GET", `/v1/me/approvals/${pending.id}`);
+      assert.ok(!JSON.stringify(shown.body).includes(marker));
+      const rendered = await world.kit.openForPerson(world.person, shown.body.approval);
+      assert.deepEqual(rendered.context, context);
+      assert.equal(await displayPayloadHash(rendered), pending.displayPayloadHash);
+
+      const waiting = pending.wait();
+      await world.decide(pending.id, pending.numberMatch);
+      const outcome = await waiting;
+      assert.equal(outcome.status, "approved");
+      assert.ok(outcome.status === "approved");
+      assert.equal(decodeJwt(outcome.receipt).dph, pending.displayPayloadHash);
+      const jwksUrl = new URL("/.well-known/jwks.json", world.server);
+      const currentDate = new Date(world.kit.clock.now());
+      const { payload } = await jwtVerify(outcome.receipt, createRemoteJWKSet(jwksUrl), {
+        issuer: world.kit.config.publicUrl,
+        audience: enrolled.agentId,
+        typ: RECEIPT_TYPE,
+        currentDate,
+      });
+      assert.equal(payload.dph, pending.displayPayloadHash);
+      await verifyReceipt(outcome.receipt, {
+        jwksUrl,
+        issuer: world.kit.config.publicUrl,
+        audience: enrolled.agentId,
+        actionType: "deploy.production",
+        displayPayload: { ...rendered },
+        currentDate,
+      });
+    });
+
+    it("refuses a receipt whose dph is not the hash it computed", async () => {
+      await world.kit.giveAccountKey(world.person);
+      const { code } = await createE2eAgent();
+      const enrolled = await enrollAgent({ server: world.server, code, now: () => world.kit.clock.now() });
+      const client = await createAgentClient({
+        server: world.server,
+        privateKey: { ...enrolled.key },
+        agentId: enrolled.agentId,
+        e2e: enrolled.e2e as NonNullable<typeof enrolled.e2e>,
+        now: () => world.kit.clock.now(),
+      });
+      const pending = await client.requestApproval({
+        actionType: "db.migrate",
+        title: "Migrate",
+        context: { shard: 7 },
+      });
+      // The server cannot compare an end-to-end request's hash: it takes the app's. One that
+      // hashed something else gets a receipt for something else, which the agent refuses.
+      const waiting = pending.wait();
+      const other = `sha256:${"0".repeat(64)}`;
+      const { res } = await world.kit.decide(world.person, pending.id, {
+        displayPayloadHash: other,
+        number: pending.numberMatch as string,
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      await assert.rejects(waiting, (error: unknown) => isCountersignError(error, "display_hash_mismatch"));
+    });
+
+    it("checks the pin: a fingerprint that is not its key's is refused", () => {
+      const pin = { account_key_id: `ak_${"A".repeat(22)}`, public_key: toBase64Url(randomBytes(32)) };
+      assert.throws(
+        () => parseE2ePin({ ...pin, fingerprint: "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA" }),
+        (error: unknown) => error instanceof CountersignError && error.code === "validation_failed",
+      );
+    });
+
+    it("CLI: enroll prints the fingerprint and pins it; request uses it; a changed key set says what to do", async () => {
+      const account = await world.kit.giveAccountKey(world.person);
+      const { code } = await createE2eAgent();
+      const keyFile = join(world.dir, `cli-${kind}.json`);
+      const io = { env: { COUNTERSIGN_KEY_FILE: keyFile }, cwd: world.dir, now: () => world.kit.clock.now() };
+      const enrolled = await runCliToEnd(["enroll", "--server", world.server, "--code", code], io);
+      assert.equal(enrolled.code, EXIT.approved, enrolled.stderr);
+      assert.ok(enrolled.stdout.includes(account.fingerprint), enrolled.stdout);
+      assert.match(enrolled.stdout, /Check that your app shows the same fingerprint/);
+      const saved = JSON.parse(readFileSync(keyFile, "utf8"));
+      assert.equal(saved.e2e.fingerprint, account.fingerprint);
+      assert.equal(saved.e2e.account_key_id, account.id);
+
+      const asked = await runCliToEnd(
+        ["request", "--action", "deploy.staging", "--title", "Deploy staging", "--context", '{"x":1}', "--json"],
+        io,
+      );
+      assert.equal(asked.code, EXIT.approved, asked.stderr);
+      const id = JSON.parse(asked.stdout).id as string;
+      const shown = await world.kit.personCall(world.person, "GET", `/v1/me/approvals/${id}`);
+      assert.equal(shown.body.approval.e2e, true);
+      assert.deepEqual((await world.kit.openForPerson(world.person, shown.body.approval)).context, { x: 1 });
+
+      // A key reset in the app: the pinned key set is retired.
+      await world.kit.giveAccountKey(world.person);
+      const refused = await runCliToEnd(
+        ["request", "--action", "db.migrate", "--title", "Migrate", "--context", '{"x":2}'],
+        io,
+      );
+      assert.equal(refused.code, EXIT.error);
+      assert.match(refused.stderr, /account_key_changed/);
+      assert.match(refused.stderr, /check the new fingerprint in the app, rotate the agent there, and enrol again/);
+    });
+  });
+}
