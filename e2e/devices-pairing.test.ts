@@ -241,8 +241,9 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     const { code, id } = await showPairingCode();
     // A well-formed code that is not the one shown.
     const wrong = code.startsWith("0") ? `1${code.slice(1)}` : `0${code.slice(1)}`;
-    await page.goto(`${server.url}/devices?unlock=pair`);
-    await page.getByLabel("Pairing code").fill(wrong);
+    // The link the QR code carries opens the pairing form with its code filled in.
+    await page.goto(`${server.url}/devices?pair=${wrong.replace("-", "")}`);
+    assert.equal(await page.getByLabel("Pairing code").inputValue(), wrong.replace("-", ""));
     await page.getByRole("button", { name: "Pair", exact: true }).click();
     await page.locator('[data-code="pairing_failed"]').waitFor({ timeout: 20_000 });
     await first.page.locator('[data-code="pairing_failed"]').waitFor({ timeout: 10_000 });
@@ -288,6 +289,19 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     await page.getByRole("button", { name: "Reject" }).click();
     await page.locator('[data-status="rejected"]').waitFor();
     assert.equal((await asked.wait()).status, "rejected");
+
+    // Revoked from the first device (after a passkey confirmation): its session ends.
+    const deviceId = await page.evaluate(async () => {
+      const res = await fetch("/v1/me/devices", { headers: { accept: "application/json" } });
+      return ((await res.json()) as { current_device_id: string }).current_device_id;
+    });
+    await first.page.goto(`${server.url}/devices`);
+    const card = first.page.locator(`[data-device-id="${deviceId}"]`);
+    await card.getByRole("button", { name: "Revoke device" }).click();
+    await first.page.getByRole("dialog").getByRole("button", { name: "Revoke device" }).click();
+    await card.waitFor({ state: "detached" });
+    await page.reload();
+    await page.waitForURL(/\/signin$/);
   });
 
   it("recovers the account on a new browser with an email code, a recovery code and the secret, and reads end-to-end context again", async () => {

@@ -119,6 +119,8 @@ export interface Device {
   last_seen_at: string;
   current: boolean;
   has_bundle: boolean;
+  /** Whether new requests are pushed to this device. */
+  has_push?: boolean;
 }
 
 /** `GET /v1/me/devices`. */

@@ -50,7 +50,10 @@ export function DeviceList({ devices, onChanged }: { devices: Device[]; onChange
               {t("devices.added", { date: formatDateTime(device.created_at) })} ·{" "}
               {t("devices.seen", { date: formatDateTime(device.last_seen_at) })}
             </p>
-            <p class="small">{device.has_bundle ? t("devices.canRead") : t("devices.cannotRead")}</p>
+            <p class="small">
+              {device.has_bundle ? t("devices.canRead") : t("devices.cannotRead")}
+              {device.has_push !== undefined && ` · ${device.has_push ? t("devices.push") : t("devices.noPush")}`}
+            </p>
             <button type="button" class="button small danger" disabled={busy} onClick={() => setRevoking(device)}>
               {t("devices.revokeDevice")}
             </button>

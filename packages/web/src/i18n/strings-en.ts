@@ -262,6 +262,8 @@ export const EN = {
   "agents.fingerprintHint": "The enrol command prints this fingerprint: check that it is the same.",
   "unlock.withPasskey": "Unlock with your passkey",
   "unlock.passkeyLead": "This device holds its key. Confirm with your passkey to read end-to-end encrypted context.",
+  "devices.push": "Gets notifications",
+  "devices.noPush": "No notifications",
 } as const;
 
 /** A string's key. */

@@ -273,4 +273,6 @@ export const JA: Record<StringKey, string> = {
   "unlock.withPasskey": "パスキーで開く",
   "unlock.passkeyLead":
     "このデバイスは鍵を持っています。パスキーで確認すると、エンドツーエンド暗号化されたコンテキストを読めます。",
+  "devices.push": "通知あり",
+  "devices.noPush": "通知なし",
 };

@@ -265,4 +265,6 @@ export const KO: Record<StringKey, string> = {
   "agents.fingerprintHint": "등록 명령이 이 지문을 출력합니다. 같은지 확인하세요.",
   "unlock.withPasskey": "패스키로 열기",
   "unlock.passkeyLead": "이 기기에 키가 있습니다. 패스키로 확인하면 종단 간 암호화된 컨텍스트를 읽을 수 있습니다.",
+  "devices.push": "알림 받음",
+  "devices.noPush": "알림 없음",
 };
