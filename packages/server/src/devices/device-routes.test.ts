@@ -176,15 +176,16 @@ describeEachDatabase("the device routes", (ctx) => {
     assert.equal(adminSub.status, 201);
     const pushed = await t.call(admin, "GET", "/v1/me/devices");
     assert.deepEqual(
-      pushed.body.devices.map((d: { id: string; has_push: boolean; has_bundle: boolean }) => [
-        d.id,
-        d.has_push,
-        d.has_bundle,
+      new Map(
+        pushed.body.devices.map((d: { id: string; has_push: boolean; has_bundle: boolean }) => [
+          d.id,
+          [d.has_push, d.has_bundle],
+        ]),
+      ),
+      new Map([
+        [adminDevice.id, [true, true]],
+        [phoneDevice.id, [true, true]],
       ]),
-      [
-        [adminDevice.id, true, true],
-        [phoneDevice.id, true, true],
-      ],
     );
     const { rows: subs } = await ctx.db.query<{ id: string; device_id: string | null }>(
       "SELECT id, device_id FROM push_subscriptions WHERE user_id = $1",
