@@ -83,7 +83,8 @@ export function App({ startupError }: { startupError: unknown }) {
         </p>
       )}
       <main id="main" tabIndex={-1} key={location.value.path}>
-        {signedIn && !publicScreen && screen.name !== "devices" && <KeyringBanner />}
+        {/* The devices screen tells the whole story, and a request says it per request. */}
+        {signedIn && !publicScreen && screen.name !== "devices" && screen.name !== "request" && <KeyringBanner />}
         {body}
       </main>
       {signedIn && (

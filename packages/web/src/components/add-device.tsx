@@ -21,6 +21,11 @@ export function AddDevice({ onPaired }: { onPaired: () => void }) {
   const [busy, setBusy] = useState(false);
   const abort = useRef<AbortController | null>(null);
   const live = useRef<StartedPairing | null>(null);
+  const shownRef = useRef<HTMLDivElement>(null);
+  // The code appears below the button: bring it into view and move the focus there.
+  useEffect(() => {
+    if (started !== null) shownRef.current?.focus();
+  }, [started]);
 
   const cancel = () => {
     abort.current?.abort();
@@ -66,7 +71,7 @@ export function AddDevice({ onPaired }: { onPaired: () => void }) {
           </button>
         </>
       ) : (
-        <div class="pairing">
+        <div class="pairing" ref={shownRef} tabIndex={-1}>
           <p>{t("pair.showLead")}</p>
           <p class="label">{t("pair.codeLabel")}</p>
           <p class="pairing-code" data-testid="pairing-code">

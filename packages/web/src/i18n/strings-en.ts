@@ -180,7 +180,7 @@ export const EN = {
   "error.requestId": "Reference: {id}",
   "kit.title": "Your Recovery Kit",
   "kit.lead":
-    "This recovery secret unlocks your end-to-end encrypted requests if you lose every device. Countersign cannot see it or show it again: print it or write it down, and keep it apart from your recovery codes' usual place if you can.",
+    "This recovery secret unlocks your end-to-end encrypted requests if you lose every device. Countersign cannot see it or show it again: print it or write it down, and keep it somewhere safe.",
   "kit.secretLabel": "Recovery secret",
   "kit.printAccount": "Countersign account {email} at {origin}",
   "kit.printHow":
