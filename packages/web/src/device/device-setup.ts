@@ -7,7 +7,7 @@ import { type DeviceRecord, forgetDeviceRecord, loadDeviceRecord, saveDeviceReco
 import { generateDeviceKeys, signingPublicKeyB64u } from "./device-keys.ts";
 import { deviceName, devicePlatform } from "./device-name.ts";
 import { setKeyring } from "./keyring.ts";
-import { refreshKeyring } from "./unlock-account.ts";
+import { refreshKeyring } from "./refresh-keyring.ts";
 
 let running: Promise<DeviceRecord | null> | null = null;
 

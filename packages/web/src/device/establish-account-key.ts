@@ -3,7 +3,7 @@ import type { Account } from "../api/types.ts";
 import { withStepUp } from "../webauthn/ceremonies.ts";
 import { createAccountKeySet } from "./create-account-key-set.ts";
 import type { DeviceRecord } from "./device-db.ts";
-import { refreshKeyring } from "./unlock-account.ts";
+import { refreshKeyring } from "./refresh-keyring.ts";
 
 /**
  * Creates the account key set on this device: the first one (`create`, at sign-up or for an

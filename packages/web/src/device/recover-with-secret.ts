@@ -10,7 +10,7 @@ import { api } from "../api/api.ts";
 import type { Account, RecoveryWrap } from "../api/types.ts";
 import { withStepUp } from "../webauthn/ceremonies.ts";
 import type { DeviceRecord } from "./device-db.ts";
-import { storeBundle } from "./unlock-account.ts";
+import { storeBundle } from "./store-bundle.ts";
 
 /**
  * Restores this device's access to end-to-end context with the Recovery Kit's secret (D-3):

@@ -12,7 +12,7 @@ import {
 import { api } from "../api/api.ts";
 import type { Account, Pairing } from "../api/types.ts";
 import type { DeviceRecord } from "../device/device-db.ts";
-import { readAuk } from "../device/unlock-account.ts";
+import { readAuk } from "../device/read-auk.ts";
 import { decodeMessage } from "./decode-message.ts";
 import { pairingAukAad, pairingSetup } from "./pairing-inputs.ts";
 import { pollPairing } from "./poll-pairing.ts";

@@ -11,7 +11,7 @@ import {
 import { api } from "../api/api.ts";
 import type { Account, OpenPairing } from "../api/types.ts";
 import type { DeviceRecord } from "../device/device-db.ts";
-import { storeBundle } from "../device/unlock-account.ts";
+import { storeBundle } from "../device/store-bundle.ts";
 import { decodeMessage } from "./decode-message.ts";
 import { failPairing } from "./pairing-initiator.ts";
 import { pairingAukAad, pairingSetup } from "./pairing-inputs.ts";

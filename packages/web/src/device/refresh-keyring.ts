@@ -2,7 +2,7 @@ import { accountPrivateKeyAad, isCountersignError, openWithKey } from "@counters
 import { api } from "../api/api.ts";
 import { ApiError } from "../api/api-error.ts";
 import type { Account, AccountKeyInfo, BundleAnswer, DeviceList } from "../api/types.ts";
-import { unwrapBundle, wrapBundle } from "./credential-bundle.ts";
+import { unwrapBundle } from "./credential-bundle.ts";
 import type { DeviceRecord } from "./device-db.ts";
 import { setKeyring, setUnlocked } from "./keyring.ts";
 
@@ -57,35 +57,4 @@ export async function refreshKeyring(account: Account, record: DeviceRecord): Pr
     if (isCountersignError(error) && error.code === "e2e_decrypt_failed") return setKeyring(locked);
     throw error;
   }
-}
-
-/**
- * Stores the AUK (received by pairing or opened with the recovery secret) as this device's
- * bundle, then unlocks from it: the same path as every later sign-in, so what is stored is what
- * is proven to work.
- */
-export async function storeBundle(
-  account: Account,
-  record: DeviceRecord,
-  auk: Uint8Array,
-  accountKeyId: string,
-): Promise<void> {
-  if (record.deviceId === null) throw new ApiError("device_required", 403, "device required");
-  const bundle = await wrapBundle(record.wrapping, auk, account.id, record.deviceId);
-  await api("PUT", "/v1/me/devices/current/bundle", { bundle, account_key_id: accountKeyId });
-  await refreshKeyring(account, record);
-}
-
-/**
- * The AUK, opened from this device's bundle for one use (sending it to a device being paired).
- * The caller wipes it.
- */
-export async function readAuk(
-  account: Account,
-  record: DeviceRecord,
-): Promise<{ auk: Uint8Array; accountKeyId: string }> {
-  if (record.deviceId === null) throw new ApiError("device_required", 403, "device required");
-  const answer = await api<BundleAnswer>("GET", "/v1/me/devices/current/bundle");
-  const auk = await unwrapBundle(record.wrapping, answer.bundle, account.id, record.deviceId);
-  return { auk, accountKeyId: answer.account_key.id };
 }
