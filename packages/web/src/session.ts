@@ -1,7 +1,6 @@
 import { api } from "./api/api.ts";
 import { ApiError } from "./api/api-error.ts";
 import type { Account } from "./api/types.ts";
-import { setUpDevice } from "./device/device-setup.ts";
 import { setKeyring } from "./device/keyring.ts";
 import { startLiveEvents, stopLiveEvents } from "./live/approval-events.ts";
 import { session } from "./state.ts";
@@ -29,6 +28,8 @@ export async function refreshSession(): Promise<Account | null> {
  */
 export async function startDevice(account: Account, interactive: boolean): Promise<void> {
   try {
+    // Loaded on demand: the end-to-end cryptography stays out of the first load.
+    const { setUpDevice } = await import("./device/device-setup.ts");
     await setUpDevice(account, { interactive });
   } catch (error) {
     setKeyring({ status: "failed", error });

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { currentDevice } from "../device/current-device.ts";
 import { t } from "../i18n/i18n.ts";
-import { failPairing, finishPairing, type StartedPairing, startPairing } from "../pairing/pairing-initiator.ts";
+import type { StartedPairing } from "../pairing/pairing-initiator.ts";
 import { Countdown, ErrorMessage } from "./common.tsx";
 import { QrCode } from "./qr-code.tsx";
 
@@ -31,7 +31,11 @@ export function AddDevice({ onPaired }: { onPaired: () => void }) {
     abort.current?.abort();
     const open = live.current;
     live.current = null;
-    if (open !== null) failPairing(open.id, "canceled").catch(() => undefined);
+    if (open !== null) {
+      import("../pairing/pairing-initiator.ts")
+        .then(({ failPairing }) => failPairing(open.id, "canceled"))
+        .catch(() => undefined);
+    }
   };
   useEffect(() => cancel, []);
 
@@ -42,6 +46,7 @@ export function AddDevice({ onPaired }: { onPaired: () => void }) {
     setDone(false);
     try {
       const { account, record } = await currentDevice();
+      const { startPairing, finishPairing } = await import("../pairing/pairing-initiator.ts");
       const pairing = await startPairing(account, record);
       const controller = new AbortController();
       abort.current = controller;

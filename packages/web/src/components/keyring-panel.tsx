@@ -1,9 +1,8 @@
 import { useRef, useState } from "preact/hooks";
 import { currentDevice } from "../device/current-device.ts";
-import { setUpDevice } from "../device/device-setup.ts";
-import { establishAccountKey } from "../device/establish-account-key.ts";
 import { keyring } from "../device/keyring.ts";
 import { t } from "../i18n/i18n.ts";
+import { startDevice } from "../session.ts";
 import { session } from "../state.ts";
 import { ErrorMessage } from "./common.tsx";
 import { RecoveryKit } from "./recovery-kit.tsx";
@@ -67,7 +66,7 @@ export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; co
             type="button"
             class="button primary"
             disabled={busy}
-            onClick={() => run(async () => void (await setUpDevice(account, { interactive: true })))}
+            onClick={() => run(() => startDevice(account, true))}
           >
             {t("keyring.setUp")}
           </button>
@@ -80,6 +79,7 @@ export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; co
             onClick={() =>
               run(async () => {
                 const device = await currentDevice();
+                const { establishAccountKey } = await import("../device/establish-account-key.ts");
                 setSecret(await establishAccountKey(device.account, device.record, "create"));
               })
             }

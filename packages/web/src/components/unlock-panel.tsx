@@ -1,9 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { currentDevice } from "../device/current-device.ts";
-import { establishAccountKey } from "../device/establish-account-key.ts";
-import { recoverWithSecret } from "../device/recover-with-secret.ts";
 import { t } from "../i18n/i18n.ts";
-import { joinPairing } from "../pairing/pairing-responder.ts";
 import { session } from "../state.ts";
 import { ErrorMessage } from "./common.tsx";
 import { RecoveryKit } from "./recovery-kit.tsx";
@@ -83,6 +80,7 @@ export function UnlockPanel({ mode: initialMode = "choose", code = "" }: { mode?
             void run(async () => {
               const { account, record } = await currentDevice();
               abort.current = new AbortController();
+              const { joinPairing } = await import("../pairing/pairing-responder.ts");
               await joinPairing(account, record, typed, abort.current.signal);
               setDone(true);
             });
@@ -120,6 +118,7 @@ export function UnlockPanel({ mode: initialMode = "choose", code = "" }: { mode?
             const typed = fieldValue(event, "recovery-secret");
             void run(async () => {
               const { account, record } = await currentDevice();
+              const { recoverWithSecret } = await import("../device/recover-with-secret.ts");
               await recoverWithSecret(account, record, typed);
               setDone(true);
             });
@@ -155,6 +154,7 @@ export function UnlockPanel({ mode: initialMode = "choose", code = "" }: { mode?
             onClick={() =>
               run(async () => {
                 const { account, record } = await currentDevice();
+                const { establishAccountKey } = await import("../device/establish-account-key.ts");
                 setNewSecret(await establishAccountKey(account, record, "reset"));
               })
             }

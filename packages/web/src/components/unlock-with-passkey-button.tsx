@@ -1,5 +1,4 @@
 import { useState } from "preact/hooks";
-import { unlockWithPasskey } from "../device/unlock-with-passkey.ts";
 import { t } from "../i18n/i18n.ts";
 import { ErrorMessage } from "./common.tsx";
 
@@ -17,6 +16,7 @@ export function UnlockWithPasskeyButton() {
           setBusy(true);
           setError(null);
           try {
+            const { unlockWithPasskey } = await import("../device/unlock-with-passkey.ts");
             await unlockWithPasskey();
           } catch (caught) {
             setError(caught);

@@ -14,7 +14,7 @@ import { ContextTable } from "../components/context-table.tsx";
 import { NumberKeypad } from "../components/keypad.tsx";
 import { UnlockWithPasskeyButton } from "../components/unlock-with-passkey-button.tsx";
 import { keyring } from "../device/keyring.ts";
-import { type ContextState, openApprovalContext } from "../device/open-approval-context.ts";
+import type { ContextState } from "../device/open-approval-context.ts";
 import { formatDateTime, t } from "../i18n/i18n.ts";
 import { lastApprovalEvent } from "../live/approval-events.ts";
 import { now } from "../state.ts";
@@ -61,7 +61,10 @@ export function RequestDetail({ id }: { id: string }) {
   const load = async () => {
     try {
       const detail = await api<ApprovalDetail>("GET", `/v1/me/approvals/${id}`);
-      const opened = await openApprovalContext(detail.approval);
+      const opened =
+        detail.approval.e2e === true
+          ? await (await import("../device/open-approval-context.ts")).openApprovalContext(detail.approval)
+          : { payload: detail.approval.display_payload, context: { kind: "plain" } as const };
       const payload = opened.payload === null ? null : deepFreeze(structuredClone(opened.payload));
       const hash = payload === null ? null : await displayPayloadHash(payload);
       setShown({ detail, payload, hash, context: opened.context });

@@ -3,8 +3,6 @@ import { api } from "../api/api.ts";
 import { CopyButton, ErrorMessage, ScreenTitle } from "../components/common.tsx";
 import { RecoveryKit } from "../components/recovery-kit.tsx";
 import { currentDevice } from "../device/current-device.ts";
-import { setUpDevice } from "../device/device-setup.ts";
-import { establishAccountKey } from "../device/establish-account-key.ts";
 import { t } from "../i18n/i18n.ts";
 import { navigate } from "../router.ts";
 import { refreshSession } from "../session.ts";
@@ -22,6 +20,10 @@ type Step =
 async function createKeys(): Promise<string> {
   const account = await refreshSession();
   if (account === null) throw new Error("not signed in");
+  const [{ setUpDevice }, { establishAccountKey }] = await Promise.all([
+    import("../device/device-setup.ts"),
+    import("../device/establish-account-key.ts"),
+  ]);
   await setUpDevice(account, { interactive: true });
   const device = await currentDevice();
   return establishAccountKey(device.account, device.record, "create");
