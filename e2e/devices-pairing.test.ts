@@ -232,6 +232,18 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     }, asked.id);
     const expected = await displayPayloadHash({ ...view.approval.display_payload, context });
     assert.equal(verified.claims.dph, expected);
+
+    // Signing out and in again attaches the new session to the same device (its key signs the
+    // session handle): no new device, and the stored bundle unlocks at once.
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.waitForURL(/\/signin$/);
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await page.getByRole("heading", { name: "Inbox" }).waitFor();
+    await page.getByRole("link", { name: "Devices" }).click();
+    await page.getByTestId("keyring-status").getByText("This device can read end-to-end encrypted context.").waitFor();
+    await page.getByTestId("device-list").locator("li").nth(1).waitFor();
+    assert.equal(await page.getByTestId("device-list").locator("li").count(), 2, "the same two devices");
     assert.deepEqual(second.problems, []);
   });
 
