@@ -141,6 +141,7 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     fingerprint = ((await page.getByTestId("account-fingerprint").textContent()) ?? "").trim();
     assert.match(fingerprint, /^([A-Z2-7]{4}-){7}[A-Z2-7]{4}$/);
     const devices = page.getByTestId("device-list").locator("li");
+    await devices.first().waitFor();
     assert.equal(await devices.count(), 1);
     await devices.getByText("This device").waitFor();
     await check(page, "02-devices-unlocked");
