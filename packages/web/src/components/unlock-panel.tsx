@@ -43,7 +43,14 @@ export function UnlockPanel({ mode: initialMode = "choose", code = "" }: { mode?
     return (
       <div class="panel">
         <p role="status">{t("unlock.newKey")}</p>
-        <RecoveryKit secret={newSecret} email={email} onDone={() => setDone(true)} />
+        <RecoveryKit
+          secret={newSecret}
+          email={email}
+          onDone={() => {
+            setNewSecret(null);
+            setDone(true);
+          }}
+        />
       </div>
     );
   }
