@@ -126,6 +126,21 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     assert.equal(await next.isDisabled(), true, "the app waits for 'I have saved it'");
     assert.equal(await page.getByRole("button", { name: "Print" }).count(), 1);
     await check(page, "01-recovery-kit");
+    // The printable page: only the kit, with the account and how to use it.
+    await page.emulateMedia({ media: "print" });
+    await page.screenshot({ path: join(SCREENSHOTS, "devices-01-recovery-kit-print.png") });
+    const printed = await page.evaluate(() => ({
+      kit: getComputedStyle(document.querySelector(".recovery-kit") as Element).visibility,
+      tabs: getComputedStyle(document.querySelector(".tabs") as Element).visibility,
+      heading: getComputedStyle(document.querySelector("h1") as Element).visibility,
+      account: getComputedStyle(document.querySelector(".recovery-kit .print-only") as Element).display,
+      accountText: document.querySelector(".recovery-kit .print-only")?.textContent ?? "",
+    }));
+    await page.emulateMedia({ media: "screen" });
+    assert.deepEqual(
+      { ...printed, accountText: printed.accountText.includes(EMAIL) },
+      { kit: "visible", tabs: "hidden", heading: "hidden", account: "block", accountText: true },
+    );
     await page.getByLabel("I have saved my recovery secret").check();
     await next.click();
 
