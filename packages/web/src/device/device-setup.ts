@@ -18,11 +18,18 @@ let running: Promise<DeviceRecord | null> | null = null;
  *
  * Registering needs a recent passkey confirmation; with `interactive` false (app start-up, no
  * gesture) it is not asked for, and the keyring says `unregistered` so a banner can offer it.
- * Concurrent calls share one run.
+ * Concurrent calls share one run where they can.
  *
  * @returns the device record, or null when the device is not registered.
  */
-export function setUpDevice(account: Account, options: { interactive: boolean }): Promise<DeviceRecord | null> {
+export async function setUpDevice(account: Account, options: { interactive: boolean }): Promise<DeviceRecord | null> {
+  const earlier = running;
+  if (earlier !== null) {
+    // A run already under way (app start-up) answers for this call too, unless it stopped short
+    // of registering and this caller may ask for the passkey.
+    const shared = await earlier.catch(() => null);
+    if (shared !== null || !options.interactive) return shared;
+  }
   running ??= run(account, options).finally(() => {
     running = null;
   });
