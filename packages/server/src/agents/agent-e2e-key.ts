@@ -14,7 +14,11 @@ export interface AgentE2eKey {
   readonly fingerprint: string;
 }
 
-/** An account key set row (migration 012), reduced to what pinning needs. */
+/**
+ * An account key set row (migration 012), reduced to what pinning needs. The agent domain reads
+ * these public columns itself rather than through src/devices' store, which also loads the
+ * sealed private key and recovery wrap: nothing on the agent side ever needs those.
+ */
 export interface AccountKeyForPin {
   readonly id: string;
   readonly publicKey: Uint8Array;
