@@ -230,6 +230,16 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
     requestTimeoutMs,
     retries,
   });
+  // The sealed bodies of the latest requests made with a caller's Idempotency-Key, by key.
+  const sealedByKey = new Map<string, { plain: string; sealed: Awaited<ReturnType<typeof sealRequestContext>> }>();
+  const rememberSealed = (
+    key: string,
+    entry: { plain: string; sealed: Awaited<ReturnType<typeof sealRequestContext>> },
+  ) => {
+    sealedByKey.delete(key);
+    sealedByKey.set(key, entry);
+    if (sealedByKey.size > SEALED_BODIES_KEPT) sealedByKey.delete(sealedByKey.keys().next().value as string);
+  };
   const path = (id: string): string => {
     if (typeof id !== "string" || !/^apr_[A-Za-z0-9_-]{22}$/.test(id)) {
       throw new CountersignError("validation_failed", { message: "An approval id looks like apr_ and 22 characters." });
@@ -251,8 +261,17 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
     async requestApproval(input, call = {}) {
       let json = approvalRequestBody(input);
       let context: Record<string, unknown> | undefined;
-      if (e2e !== undefined) ({ body: json, context } = await sealRequestContext(json, { pin: e2e, agentId }));
       const idempotencyKey = call.idempotencyKey ?? globalThis.crypto.randomUUID();
+      if (e2e !== undefined) {
+        // HPKE sealing is randomized: a caller retrying with its own Idempotency-Key must send the
+        // same ciphertext again, or the server sees another body (idempotency_key_reused).
+        const plain = JSON.stringify(json);
+        const earlier = call.idempotencyKey === undefined ? undefined : sealedByKey.get(idempotencyKey);
+        const sealed =
+          earlier?.plain === plain ? earlier.sealed : await sealRequestContext(json, { pin: e2e, agentId });
+        if (call.idempotencyKey !== undefined) rememberSealed(idempotencyKey, { plain, sealed });
+        ({ body: json, context } = sealed);
+      }
       const { status, body } = await transport.json("POST", "/v1/approvals", {
         json,
         idempotencyKey,
@@ -341,6 +360,9 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
   };
   return Object.freeze(client);
 }
+
+/** How many sealed request bodies a client keeps for retries with the same Idempotency-Key. */
+const SEALED_BODIES_KEPT = 100;
 
 function pick(options: WaitOptions): { signal?: AbortSignal } {
   return options.signal ? { signal: options.signal } : {};

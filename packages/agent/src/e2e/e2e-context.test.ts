@@ -131,6 +131,14 @@ for (const kind of testDatabaseKinds()) {
         title: "Migrate",
         context: { shard: 7 },
       });
+      // Retrying with the caller's own Idempotency-Key sends the same ciphertext, so it is the same request.
+      const key = crypto.randomUUID();
+      const input = { actionType: "deploy.retry", title: "Retry", context: { n: 1 } };
+      const first = await client.requestApproval(input, { idempotencyKey: key });
+      const retried = await client.requestApproval(input, { idempotencyKey: key });
+      assert.equal(retried.id, first.id);
+      assert.equal(retried.displayPayloadHash, first.displayPayloadHash);
+
       // The server cannot compare an end-to-end request's hash: it takes the app's. One that
       // hashed something else gets a receipt for something else, which the agent refuses.
       const waiting = pending.wait();

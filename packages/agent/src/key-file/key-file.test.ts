@@ -3,7 +3,14 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { CountersignError, exportEd25519PrivateJwk, generateEd25519KeyPair } from "@countersign/protocol";
+import {
+  accountKeyFingerprint,
+  CountersignError,
+  exportEd25519PrivateJwk,
+  generateAccountKeyPair,
+  generateEd25519KeyPair,
+  toBase64Url,
+} from "@countersign/protocol";
 import { agentKeyId } from "../client/agent-key-id.ts";
 import type { AgentKeyFile } from "./agent-key-file.ts";
 import { parseAgentKeyFile } from "./agent-key-file.ts";
@@ -74,6 +81,22 @@ describe("key files", () => {
     assert.throws(() => parseAgentKeyFile({ ...key, d: "short" }), code("validation_failed"));
     assert.throws(() => parseAgentKeyFile({ ...key, agent_id: "usr_x" }), code("validation_failed"));
     assert.equal(parseAgentKeyFile({ ...key, kid: undefined }).kid, key.kid);
+  });
+
+  it("keep an end-to-end pin whose fingerprint is its key's, and refuse any other", async () => {
+    const { publicKey } = generateAccountKeyPair();
+    const e2e = {
+      account_key_id: `ak_${"B".repeat(22)}`,
+      public_key: toBase64Url(publicKey),
+      fingerprint: accountKeyFingerprint(publicKey),
+    };
+    const key = { ...(await newKey()), e2e };
+    const path = join(dir, "pinned.json");
+    await writeKeyFile(path, key);
+    assert.deepEqual((await readKeyFile(path)).e2e, e2e);
+    const other = accountKeyFingerprint(generateAccountKeyPair().publicKey);
+    assert.throws(() => parseAgentKeyFile({ ...key, e2e: { ...e2e, fingerprint: other } }), code("validation_failed"));
+    assert.throws(() => parseAgentKeyFile({ ...key, e2e: { ...e2e, account_key_id: "x" } }), code("validation_failed"));
   });
 
   it("live under $COUNTERSIGN_KEY_FILE, else the XDG config directory, else ~/.config", () => {
