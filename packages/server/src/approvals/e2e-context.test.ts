@@ -212,6 +212,10 @@ describeEachDatabase("end-to-end encrypted context", (ctx) => {
     assert.equal(opened.context.device_id, deviceId);
     await ctx.db.query("UPDATE sessions SET device_id = NULL WHERE user_id = $1", [alice.userId]);
 
+    // A plaintext context sent to an e2e agent by mistake is refused, and kept nowhere either.
+    const mistaken = await kit.ask(agent, { ...ASK, action_type: "deploy.mistake", context: { secret: marker } });
+    assert.equal(mistaken.code, "e2e_context_required");
+
     // No plaintext context in any table, nor in the logs; the control string (the agent's name,
     // a plaintext column) shows that the dump does read what is there.
     const dump = await dumpEveryTable(ctx.db);
