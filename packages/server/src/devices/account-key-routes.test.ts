@@ -250,7 +250,21 @@ describeEachDatabase("the account key and credential bundle routes", (ctx) => {
     t.kit.clock.advance((t.kit.config.auth.stepUpMaxAgeSeconds + 1) * 1000);
     const locked = await t.call(recovered, "GET", "/v1/me/devices/current/bundle");
     assert.equal(locked.code, "bundle_not_available");
+    // Nor may it overwrite the bundle: a stolen cookie could otherwise lock the device out.
+    const overwrite = await t.call(recovered, "PUT", "/v1/me/devices/current/bundle", {
+      bundle: await t.sealBundle(browser.userId, device, new Uint8Array(32)),
+      account_key_id: keySet.id,
+    });
+    assert.equal(overwrite.code, "step_up_required");
     await t.kit.accounts.stepUp(recovered.cookie, passkey);
+    assert.deepEqual(
+      await openBundle(
+        browser.userId,
+        device,
+        (await t.call(recovered, "GET", "/v1/me/devices/current/bundle")).body.bundle,
+      ),
+      auk,
+    );
     assert.equal((await t.call(recovered, "GET", "/v1/me/devices/current/bundle")).status, 200);
     assert.ok((await auditTypes(browser.userId)).includes("account_key.recovery_read"));
   });

@@ -17,7 +17,8 @@ export type DeviceAuditType =
   | "pairing.joined"
   | "pairing.confirmed"
   | "pairing.failed"
-  | "pairing.completed";
+  | "pairing.completed"
+  | "pairing.expired";
 
 /** One event of this domain, by the signed-in person. */
 export interface DeviceAuditInput {

@@ -46,6 +46,9 @@ export function registerDeviceBundleRoutes(app: FastifyInstance, deps: DeviceDep
     },
     async (request) => {
       const session = currentSession(request);
+      // Storing needs the same passkey proof as reading: otherwise a stolen cookie of this
+      // device, or a password-only session, could overwrite the bundle and lock the device out.
+      if (!passkeyProven(session, clock.now(), maxAgeMs)) throw new CountersignError("step_up_required");
       return db.transaction(async (tx) => {
         const device = await requireSessionDevice(tx, devices, session, { lock: true });
         const active = await findActiveAccountKey(tx, session.userId);

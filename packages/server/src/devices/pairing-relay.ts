@@ -12,6 +12,7 @@ import type { DeviceRow } from "./device-store.ts";
 import {
   cancelOpenPairings,
   changePairing,
+  type ExpiredPairing,
   expireOverduePairings,
   findOpenPairing,
   findPairing,
@@ -83,13 +84,29 @@ export function createPairingRelay(deps: DeviceDeps) {
       if (row === null) throw new CountersignError("pairing_not_found");
       if (row.state === "expired") return { expired: true as const };
       if (OPEN_PAIRING_STATES.includes(row.state) && now() >= row.expiresAt) {
-        await expireOverduePairings(tx, now(), { id: row.id });
+        await auditExpired(tx, await expireOverduePairings(tx, now(), { id: row.id }));
         return { expired: true as const };
       }
       return { expired: false as const, value: await fn(tx, row, device) };
     });
     if (outcome.expired) throw new CountersignError("pairing_expired");
     return outcome.value;
+  };
+
+  // An expiry is the system's doing, not a request's: no client facts, `from_state` says how far
+  // the pairing got (a `joined` one never had its confirmation reported, likely a wrong code).
+  const auditExpired = async (tx: Queryable, expired: readonly ExpiredPairing[]) => {
+    if (expired.length === 0) return;
+    await audit.appendAll(
+      tx,
+      expired.map((pairing) => ({
+        type: "pairing.expired",
+        actor: { type: "system" as const },
+        subject: { type: "pairing", id: pairing.id },
+        userId: pairing.userId,
+        details: { from_state: pairing.fromState },
+      })),
+    );
   };
 
   const roleOf = (row: PairingRow, device: DeviceRow): Role | null =>
@@ -246,9 +263,13 @@ export function createPairingRelay(deps: DeviceDeps) {
       });
     },
 
-    /** Expires every overdue open pairing (the periodic sweep). */
+    /** Expires every overdue open pairing (the periodic sweep), each with its audit event. */
     sweep(q: Database): Promise<number> {
-      return expireOverduePairings(q, now());
+      return q.transaction(async (tx) => {
+        const expired = await expireOverduePairings(tx, now());
+        await auditExpired(tx, expired);
+        return expired.length;
+      });
     },
   });
 }

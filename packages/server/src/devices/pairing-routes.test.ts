@@ -315,10 +315,15 @@ describeEachDatabase("the pairing relay", (ctx) => {
       sealed_auk: "v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     });
     assert.equal(confirm.code, "pairing_expired");
+    // A joined pairing whose confirmation never came is likely a wrong guess: it leaves a trace.
+    const expiry = (await auditOf(started.id)).find((event) => event.type === "pairing.expired");
+    assert.ok(expiry, "the expiry is audited");
+    assert.equal(expiry.entry.details.from_state, "joined");
 
     const swept = await start(w);
     t.kit.clock.advance(FIVE_MINUTES);
-    assert.ok((await expireOverduePairings(ctx.db, new Date(t.kit.clock.now()))) >= 1);
+    const expired = await expireOverduePairings(ctx.db, new Date(t.kit.clock.now()));
+    assert.ok(expired.some((pairing) => pairing.id === swept.id && pairing.fromState === "waiting"));
     const { rows } = await ctx.db.query<{ state: string }>("SELECT state FROM pairing_sessions WHERE id = $1", [
       swept.id,
     ]);

@@ -193,17 +193,38 @@ export async function cancelOpenPairings(
   return rowCount;
 }
 
+/** A pairing {@link expireOverduePairings} expired, and the state it was in. */
+export interface ExpiredPairing {
+  readonly id: string;
+  readonly userId: string;
+  readonly fromState: PairingState;
+}
+
 /**
  * Marks every open pairing past its expiry at `now` as `expired`, forgetting its tags and sealed
- * AUK; `id` limits it to one pairing. Returns how many. Run by the periodic sweep and on access.
+ * AUK; `id` limits it to one pairing. Returns what it expired, with the state each was in, for
+ * the audit log: a pairing that expires `joined` is most likely a wrong guess whose failure
+ * report never came. Run by the periodic sweep and on access.
  */
-export async function expireOverduePairings(q: Queryable, now: Date, options: { id?: string } = {}): Promise<number> {
-  const { rowCount } = await q.query(
-    `UPDATE pairing_sessions
+export async function expireOverduePairings(
+  q: Queryable,
+  now: Date,
+  options: { id?: string } = {},
+): Promise<ExpiredPairing[]> {
+  const { rows } = await q.query<{ id: string; user_id: string; from_state: PairingState }>(
+    `WITH overdue AS (
+       SELECT id, user_id, state FROM pairing_sessions
+        WHERE state IN ('waiting', 'joined', 'confirmed') AND expires_at <= $1
+          AND ($2::text IS NULL OR id = $2)
+        ORDER BY id
+        FOR UPDATE
+     )
+     UPDATE pairing_sessions AS p
         SET state = 'expired', responder_tag = NULL, initiator_tag = NULL, sealed_auk = NULL
-      WHERE state IN ('waiting', 'joined', 'confirmed') AND expires_at <= $1
-        AND ($2::text IS NULL OR id = $2)`,
+       FROM overdue
+      WHERE p.id = overdue.id
+     RETURNING p.id, overdue.user_id, overdue.state AS from_state`,
     [now, options.id ?? null],
   );
-  return rowCount;
+  return rows.map((row) => ({ id: row.id, userId: row.user_id, fromState: row.from_state }));
 }
