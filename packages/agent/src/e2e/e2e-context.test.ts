@@ -172,6 +172,9 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(saved.e2e.fingerprint, account.fingerprint);
       assert.equal(saved.e2e.account_key_id, account.id);
 
+      const me = await runCliToEnd(["whoami"], io);
+      assert.ok(me.stdout.includes(`end to end to the account key ${account.fingerprint}`), me.stdout);
+
       const asked = await runCliToEnd(
         ["request", "--action", "deploy.staging", "--title", "Deploy staging", "--context", '{"x":1}', "--json"],
         io,
