@@ -13,6 +13,7 @@ import { registerErrorHandler } from "./error-handler.ts";
 import { registerHostConstraint } from "./host-constraint.ts";
 import { registerJsonBodyParser } from "./json-body-parser.ts";
 import { registerOpenApi } from "./openapi.ts";
+import { serializeRequestForLog } from "./request-log-serializer.ts";
 import { ROUTE_MODULES } from "./route-modules.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import "./surface.ts";
@@ -57,6 +58,7 @@ export async function buildApp(deps: AppDeps) {
     logger: {
       level: deps.logLevel ?? config.logLevel,
       redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" },
+      serializers: { req: serializeRequestForLog },
       ...(deps.logStream ? { stream: deps.logStream } : {}),
     },
     genReqId: () => randomUUID(),

@@ -43,4 +43,26 @@ describeEachDatabase("request logging", (ctx) => {
     assert.doesNotMatch(all, /SECRET/);
     assert.match(all, /\[redacted\]/);
   });
+
+  it("logs a request's path without its query string, where a pasted link's secret could sit", async () => {
+    const lines: string[] = [];
+    const app = await buildApp({
+      config: createTestConfig(),
+      db: ctx.db,
+      logStream: { write: (line) => lines.push(line) },
+    });
+    const res = await app.inject({
+      method: "GET",
+      url: "/devices?pair=SECRETCD&x=1",
+      headers: { host: "localhost:8787" },
+    });
+    await app.close();
+    const incoming = lines
+      .map((line) => JSON.parse(line) as { msg?: string; req?: { url?: string; method?: string } })
+      .find((record) => record.msg === "incoming request");
+    assert.ok(incoming, `the request was logged (${res.statusCode})`);
+    assert.equal(incoming.req?.method, "GET");
+    assert.equal(incoming.req?.url, "/devices?[redacted]");
+    assert.doesNotMatch(lines.join("\n"), /SECRETCD/);
+  });
 });
