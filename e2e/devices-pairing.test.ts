@@ -42,11 +42,14 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
   let recoveryCodes: string[] = [];
   let fingerprint = "";
   let lastSealed = { id: "", title: "" };
+  /** Every pairing code shown or typed: none may ever reach the server. */
+  const pairingCodes: string[] = [];
   const phones: Phone[] = [];
 
   before(async () => {
     process.stdout.write(`${buildWebApp()}\n`);
-    server = await startE2eServer();
+    // Logging every request as in production: the pairing codes must never reach the log.
+    server = await startE2eServer({ captureLogs: true });
     browser = await launchChromium();
     first = await openPhone(browser);
     phones.push(first);
@@ -98,6 +101,7 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     const id = ((await (await created).json()) as { pairing: { id: string } }).pairing.id;
     const code = ((await page.getByTestId("pairing-code").textContent()) ?? "").trim();
     assert.match(code, /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+    pairingCodes.push(code);
     return { code, id };
   }
 
@@ -269,13 +273,24 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     const { code, id } = await showPairingCode();
     // A well-formed code that is not the one shown.
     const wrong = code.startsWith("0") ? `1${code.slice(1)}` : `0${code.slice(1)}`;
-    // The link the QR code carries opens the pairing form with its code filled in.
-    await page.goto(`${server.url}/devices?pair=${wrong.replace("-", "")}`);
+    pairingCodes.push(wrong);
+    // The link the QR code carries opens the pairing form with its code filled in. The code is in
+    // the fragment, which the browser never sends: no request line or Referer carries it.
+    const sent: string[] = [];
+    page.on("request", (request) => {
+      sent.push(request.url(), request.headers().referer ?? "");
+    });
+    await page.goto(`${server.url}/devices#pair=${wrong.replace("-", "")}`);
     assert.equal(await page.getByLabel("Pairing code").inputValue(), wrong.replace("-", ""));
+    // …and the app takes it out of the address at once (history, bookmarks, a shared screen).
+    assert.equal(page.url(), `${server.url}/devices`);
+    assert.equal(await page.evaluate(() => window.location.hash), "");
     await page.getByRole("button", { name: "Pair", exact: true }).click();
     await page.locator('[data-code="pairing_failed"]').waitFor({ timeout: 20_000 });
     await first.page.locator('[data-code="pairing_failed"]').waitFor({ timeout: 10_000 });
     await check(page, "08-pairing-failed");
+    assert.ok(sent.length > 0);
+    for (const url of sent) assert.ok(!url.toUpperCase().includes(wrong.replace("-", "")), url);
 
     // The one guess is spent: the right code finds no open pairing, and a join is refused.
     await page.getByLabel("Pairing code").fill(code);
@@ -404,6 +419,18 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
       agent.requestApproval({ actionType: "deploy.old", title: "Sealed to the old key", context: { note: MARKER } }),
       (error: unknown) => (error as { code?: string }).code === "account_key_changed",
     );
+  });
+
+  it("never let a pairing code reach the server: no request line or log line carries one", () => {
+    const log = server.logs.join("\n").toUpperCase();
+    // The capture works: the pairing requests themselves are in the log.
+    assert.ok(log.includes("/V1/ME/PAIRINGS"), "the server logged its requests");
+    assert.ok(log.includes("/DEVICES"), "the page loads of /devices are in the log");
+    assert.ok(pairingCodes.length >= 2);
+    for (const code of pairingCodes) {
+      assert.ok(!log.includes(code.replace("-", "")), `${code} is in the server log`);
+      assert.ok(!log.includes(code), `${code} is in the server log`);
+    }
   });
 
   it("loaded with no CSP or Trusted Types violation and no script error on any browser", () => {

@@ -21,6 +21,8 @@ export interface E2eServer {
   readonly mailer: MemoryMailer;
   /** A temporary directory for key files and the like, removed by `close`. */
   readonly dir: string;
+  /** The server's log lines (JSON), when started with `captureLogs`; empty otherwise. */
+  readonly logs: readonly string[];
   /** The last 6-digit code mailed to `email`. */
   lastCode(email: string): string;
   close(): Promise<void>;
@@ -50,9 +52,11 @@ export function buildWebApp(): string {
 /**
  * Starts the server in process (so the sign-up mail is read from a memory mailer) on an embedded
  * database in a temporary directory, with the public URL `http://localhost:<port>`: the app
- * origin, the API origin and the passkeys' relying party id `localhost`.
+ * origin, the API origin and the passkeys' relying party id `localhost`. With `captureLogs` the
+ * server logs at `info` (every request, as in production) into `logs`, for tests that check what
+ * reaches the log.
  */
-export async function startE2eServer(): Promise<E2eServer> {
+export async function startE2eServer(options: { captureLogs?: boolean } = {}): Promise<E2eServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "cs-e2e-"));
   const url = `http://localhost:${port}`;
@@ -69,13 +73,22 @@ export async function startE2eServer(): Promise<E2eServer> {
   const database: TestDatabase = await createTestDatabase("pglite");
   const mailer = createMemoryMailer();
   const services = createAppServices({ config, db: database.db }, { mailer });
-  const app = await buildApp({ config, db: database.db, services, logLevel: "silent" });
+  const logs: string[] = [];
+  const app = await buildApp({
+    config,
+    db: database.db,
+    services,
+    ...(options.captureLogs
+      ? { logLevel: "info", logStream: { write: (line: string) => void logs.push(line) } }
+      : { logLevel: "silent" }),
+  });
   await app.listen({ host: "localhost", port });
   return {
     app,
     url,
     mailer,
     dir,
+    logs,
     lastCode(email) {
       const mail = mailer.sent.filter((m) => m.to === email.toLowerCase()).at(-1);
       const code = mail?.text.match(/\b(\d{6})\b/)?.[1];

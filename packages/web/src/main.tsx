@@ -1,3 +1,5 @@
+// First: a pairing code in the address (the QR link's `#pair=`) is taken out before anything runs.
+import "./pairing/take-pair-fragment.ts";
 import { render } from "preact";
 import { onSessionEnded } from "./api/api.ts";
 import { App } from "./app.tsx";

@@ -2,13 +2,9 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { currentDevice } from "../device/current-device.ts";
 import { t } from "../i18n/i18n.ts";
 import type { StartedPairing } from "../pairing/pairing-initiator.ts";
+import { pairingLink } from "../pairing/pairing-link.ts";
 import { Countdown, ErrorMessage } from "./common.tsx";
 import { QrCode } from "./qr-code.tsx";
-
-/** The link a new device opens (typed or scanned) to join with `code`: the devices screen, prefilled. */
-export function pairingLink(code: string, origin: string = window.location.origin): string {
-  return `${origin}/devices?pair=${code.replace("-", "")}`;
-}
 
 /**
  * "Add a device" on an unlocked device (spec §4): shows the code and its QR code, waits for the

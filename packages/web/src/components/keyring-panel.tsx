@@ -95,7 +95,7 @@ export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; co
         )}
         <ErrorMessage error={error} />
       </section>
-      {unlocking.current && <UnlockPanel mode={unlockMode ?? "choose"} code={code ?? ""} />}
+      {unlocking.current && <UnlockPanel key={code ?? ""} mode={unlockMode ?? "choose"} code={code ?? ""} />}
     </>
   );
 }

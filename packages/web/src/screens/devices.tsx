@@ -7,6 +7,7 @@ import { DeviceList } from "../components/device-list.tsx";
 import { KeyringPanel } from "../components/keyring-panel.tsx";
 import { keyring } from "../device/keyring.ts";
 import { formatDateTime, t } from "../i18n/i18n.ts";
+import { consumeLinkedPairCode, linkedPairCode } from "../pairing/pairing-link.ts";
 import { location } from "../router.ts";
 import { signedOut } from "../session.ts";
 import { createPasskey, withStepUp } from "../webauthn/ceremonies.ts";
@@ -14,11 +15,17 @@ import { createPasskey, withStepUp } from "../webauthn/ceremonies.ts";
 /**
  * This device and the account's end-to-end key (unlock, pair, recover), the account's devices
  * (revoke, add one by pairing), its passkeys (list, rename, revoke, add) and its signed-in
- * sessions. `?pair=CODE` (the pairing QR code) opens the pairing form with the code filled in.
+ * sessions. The pairing QR code's `#pair=CODE` (taken out of the address at start-up, see
+ * pairing-link.ts) opens the pairing form with the code filled in.
  */
 export function Devices() {
   const query = new URLSearchParams(location.value.query);
-  const pairCode = query.get("pair") ?? "";
+  const [pairCode, setPairCode] = useState(() => consumeLinkedPairCode() ?? "");
+  // The link opened again while this screen shows (only the fragment changed).
+  const linked = linkedPairCode.value;
+  useEffect(() => {
+    if (linked !== null) setPairCode(consumeLinkedPairCode() ?? "");
+  }, [linked]);
   const unlockParam = query.get("unlock");
   const unlockMode =
     pairCode !== "" || unlockParam === "pair" ? "pair" : unlockParam === "recover" ? "recover" : undefined;
