@@ -201,6 +201,9 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     assert.ok(`${enroll.stdout()}${enroll.stderr()}`.includes(fingerprint), "the CLI prints the fingerprint");
     agent = await createAgentClient({ keyFile });
     await page.getByRole("button", { name: "Done" }).click();
+    // The list vouches for the pin the same way: the fingerprint computed on this device.
+    const card = page.locator(".card.agent", { hasText: "Sealed bot" });
+    assert.equal(((await card.getByTestId("agent-fingerprint").textContent()) ?? "").trim(), fingerprint);
   });
 
   it("pairs a second browser with the code; it then reads and approves an end-to-end request, whose receipt verifies", async () => {
@@ -321,6 +324,12 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
       .getByText("This device cannot read end-to-end encrypted context yet.")
       .waitFor();
 
+    // Locked: the agents screen cannot vouch for the agent's key, and says so instead of showing
+    // the server's fingerprint.
+    await page.goto(`${server.url}/agents`);
+    await page.getByTestId("agent-fingerprint-unverified").waitFor();
+    assert.equal(await page.getByText(fingerprint).count(), 0);
+
     // Still locked: an end-to-end request says so, and can be rejected but not approved.
     const title = "Rotate the signing key";
     const asked = await agent.requestApproval({ actionType: "deploy.keys", title, context: { note: MARKER } });
@@ -414,6 +423,11 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     // Context sealed to the old key set stays unreadable; rejecting is all that is left.
     await openRequest(page, lastSealed.id, lastSealed.title);
     await page.getByTestId("context-unreadable").waitFor();
+    // The agents screen warns that the agent is pinned to a key this device does not hold.
+    await page.goto(`${server.url}/agents`);
+    await page.locator(".card.agent", { hasText: "Sealed bot" }).getByTestId("agent-fingerprint-mismatch").waitFor();
+    assert.equal(await page.getByText(fingerprint).count(), 0, "the old key's fingerprint is not vouched for");
+    await check(page, "12-agent-pin-mismatch");
     // The agent pinned to the old key set is refused until it is enrolled again.
     await assert.rejects(
       agent.requestApproval({ actionType: "deploy.old", title: "Sealed to the old key", context: { note: MARKER } }),

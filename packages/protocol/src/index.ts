@@ -59,7 +59,7 @@ export type { ContentDigestAlgorithm } from "./digest/content-digest-algorithm.t
 export { createContentDigest } from "./digest/create-content-digest.ts";
 export { verifyContentDigest } from "./digest/verify-content-digest.ts";
 export { accountKeyFingerprint } from "./e2e/account-key-fingerprint.ts";
-export { type AccountKeyPair, generateAccountKeyPair } from "./e2e/account-key-pair.ts";
+export { type AccountKeyPair, accountPublicKeyOf, generateAccountKeyPair } from "./e2e/account-key-pair.ts";
 export { accountPrivateKeyAad, recoveryAukAad } from "./e2e/e2e-aad.ts";
 export { type E2eBinding, e2eInfo } from "./e2e/e2e-info.ts";
 export { openContext } from "./e2e/open-context.ts";

@@ -1,5 +1,5 @@
 import { x25519 } from "@noble/curves/ed25519.js";
-import { randomBytes } from "../encoding/bytes.ts";
+import { assertBytes, randomBytes } from "../encoding/bytes.ts";
 
 /** The account key set: a raw X25519 key pair (RFC 7748), 32 bytes each, used with HPKE. */
 export interface AccountKeyPair {
@@ -15,4 +15,16 @@ export function generateAccountKeyPair(): AccountKeyPair {
   // RFC 7748 §5: any 32 random bytes are a valid scalar; clamping happens inside X25519.
   const privateKey = randomBytes(32);
   return { publicKey: x25519.getPublicKey(privateKey), privateKey };
+}
+
+/**
+ * The public key of an account private key (X25519 base-point multiplication, RFC 7748). A device
+ * that opened the private key with its AUK derives the public key itself instead of trusting the
+ * server's copy: the private key is sealed under the AUK, so what it derives is authentic.
+ *
+ * @throws TypeError when `privateKey` is not 32 bytes.
+ */
+export function accountPublicKeyOf(privateKey: Uint8Array): Uint8Array {
+  assertBytes(privateKey, "privateKey", 32);
+  return x25519.getPublicKey(privateKey);
 }

@@ -4,7 +4,8 @@ import { UnlockWithPasskeyButton } from "./unlock-with-passkey-button.tsx";
 
 /**
  * A banner over every screen but the devices screen (which shows the full story) while this
- * device cannot read end-to-end context: not set up, set-up failed, or locked.
+ * device cannot read end-to-end context: not set up, set-up failed, locked, or the server's key
+ * refused.
  */
 export function KeyringBanner() {
   const state = keyring.value;
@@ -27,6 +28,18 @@ export function KeyringBanner() {
           </a>
           <a class="button small" href="/devices?unlock=recover">
             {t("unlock.recover")}
+          </a>
+        </p>
+      </aside>
+    );
+  }
+  if (status === "refused") {
+    return (
+      <aside class="banner" aria-labelledby="keyring-banner">
+        <p id="keyring-banner">{t("banner.refused")}</p>
+        <p>
+          <a class="button small" href="/devices">
+            {t("nav.devices")}
           </a>
         </p>
       </aside>

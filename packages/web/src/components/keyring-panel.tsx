@@ -11,7 +11,7 @@ import { UnlockWithPasskeyButton } from "./unlock-with-passkey-button.tsx";
 
 /**
  * This device and the account's end-to-end key: the fingerprint to compare with what an agent's
- * CLI printed, and what to do when the device is not set up, the account has no key set yet
+ * CLI printed (shown only once unlocked: it is derived here from the opened key), and what to do when the device is not set up, the account has no key set yet
  * (accounts from before them), or the device cannot read end-to-end context.
  */
 export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; code?: string }) {
@@ -49,10 +49,11 @@ export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; co
     <>
       <section class="panel" aria-labelledby="keyring-title">
         <h2 id="keyring-title">{t("keyring.title")}</h2>
-        {(state.status === "unlocked" || state.status === "locked") && (
+        {state.status === "unlocked" && (
           <>
             <p class="label">{t("keyring.fingerprint")}</p>
             <p>
+              {/* Computed here from the key this device opened, never the server's copy. */}
               <code class="fingerprint" data-testid="account-fingerprint">
                 {state.fingerprint}
               </code>
@@ -60,6 +61,12 @@ export function KeyringPanel({ unlockMode, code }: { unlockMode?: UnlockMode; co
           </>
         )}
         <p data-testid="keyring-status">{t(`keyring.${state.status}`)}</p>
+        {state.status === "locked" && <p class="muted small">{t("keyring.fingerprintLocked")}</p>}
+        {state.status === "refused" && (
+          <p class="error" role="alert" data-testid="keyring-refused" data-reason={state.reason}>
+            {t(`keyring.refused.${state.reason}`)}
+          </p>
+        )}
         {state.status === "failed" && <ErrorMessage error={state.error} />}
         {(state.status === "unregistered" || state.status === "failed") && account !== null && (
           <button

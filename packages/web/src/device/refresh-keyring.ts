@@ -1,4 +1,13 @@
-import { accountPrivateKeyAad, isCountersignError, openWithKey } from "@countersign/protocol";
+import {
+  accountKeyFingerprint,
+  accountPrivateKeyAad,
+  accountPublicKeyOf,
+  fromBase64Url,
+  isCountersignError,
+  openWithKey,
+  timingSafeEqual,
+  toBase64Url,
+} from "@countersign/protocol";
 import { api } from "../api/api.ts";
 import { ApiError } from "../api/api-error.ts";
 import type { Account, AccountKeyInfo, BundleAnswer, DeviceList } from "../api/types.ts";
@@ -11,6 +20,12 @@ import { setKeyring, setUnlocked } from "./keyring.ts";
  * AUK (this device's non-extractable wrapping key) → account private key, held in memory only.
  * A device without a usable bundle ends up `locked`, which the app offers to fix by pairing or
  * with the recovery secret.
+ *
+ * The server's word is not taken for the public key: it is derived from the opened private key
+ * (authentic, as the private key is sealed under the AUK). When the server names another public
+ * key, the device refuses to unlock (`refused`, no key kept): a server that pinned agents to a key
+ * of its own would show them that key, and the person compares fingerprints to catch exactly that.
+ * The fingerprint shown is computed here from the derived key.
  */
 export async function refreshKeyring(account: Account, record: DeviceRecord): Promise<void> {
   const deviceId = record.deviceId;
@@ -21,7 +36,6 @@ export async function refreshKeyring(account: Account, record: DeviceRecord): Pr
     status: "locked",
     deviceId,
     accountKeyId: accountKey.id,
-    fingerprint: accountKey.fingerprint,
     needsPasskey: false,
   } as const;
   let answer: BundleAnswer;
@@ -43,12 +57,18 @@ export async function refreshKeyring(account: Account, record: DeviceRecord): Pr
       accountPrivateKeyAad(account.id, answer.account_key.id),
     );
     auk.fill(0);
+    const publicKey = accountPublicKeyOf(key);
+    const served = fromBase64Url(answer.account_key.public_key);
+    if (served === null || !timingSafeEqual(served, publicKey)) {
+      key.fill(0);
+      return setKeyring({ status: "refused", deviceId, reason: "public-key-mismatch" });
+    }
     setUnlocked(
       {
         deviceId,
         accountKeyId: answer.account_key.id,
-        fingerprint: answer.account_key.fingerprint,
-        publicKey: answer.account_key.public_key,
+        fingerprint: accountKeyFingerprint(publicKey),
+        publicKey: toBase64Url(publicKey),
       },
       key,
     );

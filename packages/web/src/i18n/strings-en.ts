@@ -210,6 +210,15 @@ export const EN = {
   "keyring.unlocked": "This device can read end-to-end encrypted context.",
   "keyring.setUp": "Set up this device",
   "keyring.create": "Create an encryption key",
+  "keyring.refused":
+    "This device refused the account key the server gave, and cannot read end-to-end encrypted context.",
+  "keyring.refused.public-key-mismatch":
+    "The server named a public key that does not belong to your account's private key. Do not enrol agents or trust fingerprints until this is explained: tell whoever runs your Countersign server.",
+  "keyring.refused.key-rollback":
+    "The server offered an older account key than the one this device already uses. This device will not go back to it: tell whoever runs your Countersign server.",
+  "keyring.fingerprintLocked":
+    "Unlock this device to see the fingerprint: it is computed here, from your key, not taken from the server.",
+  "banner.refused": "This device refused the account key the server gave. See Devices.",
   "banner.locked": "This device cannot read end-to-end context yet.",
   "banner.unregistered": "This browser is not set up as a device yet, so it cannot read end-to-end context.",
   "unlock.title": "Unlock end-to-end context on this device",
@@ -260,6 +269,10 @@ export const EN = {
   "agents.e2e": "End-to-end key",
   "agents.fingerprint": "Account key fingerprint",
   "agents.fingerprintHint": "The enrol command prints this fingerprint: check that it is the same.",
+  "agents.pinUnverified":
+    "Unlock this device to verify this agent's key: its fingerprint is computed on your device, not taken from the server.",
+  "agents.pinMismatch":
+    "Warning: this agent is pinned to a key that is not the account key this device holds. Do not enrol it: someone else may be able to read its context. Rotate its credentials to pin it to your key, then check the fingerprint again.",
   "unlock.withPasskey": "Unlock with your passkey",
   "unlock.passkeyLead": "This device holds its key. Confirm with your passkey to read end-to-end encrypted context.",
   "devices.push": "Gets notifications",

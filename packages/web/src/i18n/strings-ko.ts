@@ -213,6 +213,14 @@ export const KO: Record<StringKey, string> = {
   "keyring.unlocked": "이 기기는 종단 간 암호화된 컨텍스트를 읽을 수 있습니다.",
   "keyring.setUp": "이 기기 설정",
   "keyring.create": "암호화 키 만들기",
+  "keyring.refused": "이 기기는 서버가 준 계정 키를 거부했으며, 종단 간 암호화된 컨텍스트를 읽을 수 없습니다.",
+  "keyring.refused.public-key-mismatch":
+    "서버가 계정의 개인 키와 맞지 않는 공개 키를 알려 주었습니다. 원인이 밝혀질 때까지 에이전트를 등록하거나 지문을 믿지 마시고, Countersign 서버 관리자에게 알리세요.",
+  "keyring.refused.key-rollback":
+    "서버가 이 기기가 이미 쓰고 있는 것보다 오래된 계정 키를 내놓았습니다. 이 기기는 예전 키로 돌아가지 않습니다. Countersign 서버 관리자에게 알리세요.",
+  "keyring.fingerprintLocked":
+    "지문을 보려면 이 기기의 잠금을 해제하세요. 지문은 서버에서 받지 않고 이 기기에서 키로 계산합니다.",
+  "banner.refused": "이 기기는 서버가 준 계정 키를 거부했습니다. 기기 화면을 확인하세요.",
   "banner.locked": "이 기기는 아직 종단 간 암호화된 컨텍스트를 읽을 수 없습니다.",
   "banner.unregistered": "이 브라우저는 아직 기기로 설정되지 않아 종단 간 암호화된 컨텍스트를 읽을 수 없습니다.",
   "unlock.title": "이 기기에서 종단 간 컨텍스트 열기",
@@ -263,6 +271,10 @@ export const KO: Record<StringKey, string> = {
   "agents.e2e": "종단 간 키",
   "agents.fingerprint": "계정 키 지문",
   "agents.fingerprintHint": "등록 명령이 이 지문을 출력합니다. 같은지 확인하세요.",
+  "agents.pinUnverified":
+    "이 에이전트의 키를 확인하려면 이 기기의 잠금을 해제하세요. 지문은 서버에서 받지 않고 기기에서 계산합니다.",
+  "agents.pinMismatch":
+    "경고: 이 에이전트는 이 기기가 가진 계정 키가 아닌 다른 키에 고정되어 있습니다. 등록하지 마세요. 다른 사람이 컨텍스트를 읽을 수 있습니다. 자격 증명을 교체해 내 키에 다시 고정한 뒤 지문을 다시 확인하세요.",
   "unlock.withPasskey": "패스키로 열기",
   "unlock.passkeyLead": "이 기기에 키가 있습니다. 패스키로 확인하면 종단 간 암호화된 컨텍스트를 읽을 수 있습니다.",
   "devices.push": "알림 받음",

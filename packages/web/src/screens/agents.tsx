@@ -1,7 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/api.ts";
-import type { Agent, IssuedCredential } from "../api/types.ts";
+import type { Agent, AgentE2e, IssuedCredential } from "../api/types.ts";
 import { AgentBadge, ConfirmDialog, CopyButton, ErrorMessage, Loading, ScreenTitle } from "../components/common.tsx";
+import { checkAgentPin } from "../device/agent-pin.ts";
 import { keyring } from "../device/keyring.ts";
 import { formatDateTime, t } from "../i18n/i18n.ts";
 import { withStepUp } from "../webauthn/ceremonies.ts";
@@ -12,6 +13,34 @@ type Pending = { agent: Agent; action: Action } | null;
 /** The command the agent's machine runs to enrol with `code` at the agent API (`server`). */
 export function enrolCommand(code: string, server: string = window.location.origin): string {
   return `npx countersign-agent enroll --server ${server} --code ${code}`;
+}
+
+/**
+ * The account key an agent is pinned to, as far as this device can vouch for it: the fingerprint
+ * computed here when the pin is the key this device opened, a warning when it is another, and
+ * "unlock to verify" when this device holds no opened key. The server's fingerprint is never shown.
+ */
+function PinnedKey({ pin, testId }: { pin: AgentE2e; testId: string }) {
+  const check = checkAgentPin(pin, keyring.value);
+  if (check.kind === "verified") {
+    return (
+      <code class="fingerprint" data-testid={testId}>
+        {check.fingerprint}
+      </code>
+    );
+  }
+  if (check.kind === "mismatch") {
+    return (
+      <span class="error" role="alert" data-testid={`${testId}-mismatch`}>
+        {t("agents.pinMismatch")}
+      </span>
+    );
+  }
+  return (
+    <span class="muted" data-testid={`${testId}-unverified`}>
+      {t("agents.pinUnverified")} <a href="/devices">{t("nav.devices")}</a>
+    </span>
+  );
 }
 
 /**
@@ -116,11 +145,11 @@ export function Agents() {
                 <>
                   <p class="label">{t("agents.fingerprint")}</p>
                   <p>
-                    <code class="fingerprint" data-testid="enrol-fingerprint">
-                      {issued.agent.e2e.fingerprint}
-                    </code>
+                    <PinnedKey pin={issued.agent.e2e} testId="enrol-fingerprint" />
                   </p>
-                  <p class="muted small">{t("agents.fingerprintHint")}</p>
+                  {checkAgentPin(issued.agent.e2e, keyring.value).kind === "verified" && (
+                    <p class="muted small">{t("agents.fingerprintHint")}</p>
+                  )}
                 </>
               )}
             </>
@@ -168,7 +197,7 @@ export function Agents() {
                 <div>
                   <dt>{t("agents.e2e")}</dt>
                   <dd>
-                    <code class="fingerprint">{agent.e2e.fingerprint}</code>
+                    <PinnedKey pin={agent.e2e} testId="agent-fingerprint" />
                   </dd>
                 </div>
               )}
