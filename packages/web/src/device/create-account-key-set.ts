@@ -43,7 +43,7 @@ export async function createAccountKeySet(args: {
         public_key: toBase64Url(pair.publicKey),
         encrypted_private_key: sealWithKey(auk, pair.privateKey, accountPrivateKeyAad(args.userId, id)),
         recovery_wrapped_auk: sealWithKey(recoveryKey, auk, recoveryAukAad(args.userId, id)),
-        bundle: await wrapBundle(args.wrapping, auk, args.userId, args.deviceId),
+        bundle: await wrapBundle(args.wrapping, auk, args.userId, args.deviceId, id),
       },
       recoverySecret,
     };

@@ -3,9 +3,15 @@ import { CountersignError, concatBytes, fromBase64Url, toBase64Url, utf8 } from 
 const PREFIX = "v1.";
 const IV_BYTES = 12;
 
-/** The additional data of a bundle: it names its account and device, so it opens nowhere else. */
-export function bundleAad(userId: string, deviceId: string): Uint8Array {
-  return utf8(`countersign/credential-bundle/v1|${userId}|${deviceId}`);
+/**
+ * The additional data of a bundle: it names its account, device and account key set, so it opens
+ * nowhere else, and a bundle of one key set cannot be served as another's.
+ */
+export function bundleAad(userId: string, deviceId: string, accountKeyId: string): Uint8Array {
+  for (const part of [userId, deviceId, accountKeyId]) {
+    if (part.includes("|")) throw new TypeError("an id in the bundle's additional data holds '|'");
+  }
+  return utf8(`countersign/credential-bundle/v1|${userId}|${deviceId}|${accountKeyId}`);
 }
 
 /**
@@ -17,10 +23,11 @@ export async function wrapBundle(
   auk: Uint8Array,
   userId: string,
   deviceId: string,
+  accountKeyId: string,
 ): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const sealed = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: bundleAad(userId, deviceId) as Uint8Array<ArrayBuffer> },
+    { name: "AES-GCM", iv, additionalData: bundleAad(userId, deviceId, accountKeyId) as Uint8Array<ArrayBuffer> },
     wrapping,
     auk as Uint8Array<ArrayBuffer>,
   );
@@ -31,13 +38,14 @@ export async function wrapBundle(
  * Opens a Credential Bundle back into the AUK.
  *
  * @throws CountersignError `e2e_decrypt_failed` for any failure, without saying which (a bundle
- *   of another device, a tampered one, a wrong account).
+ *   of another device, a tampered one, a wrong account, another key set).
  */
 export async function unwrapBundle(
   wrapping: CryptoKey,
   bundle: string,
   userId: string,
   deviceId: string,
+  accountKeyId: string,
 ): Promise<Uint8Array> {
   try {
     if (!bundle.startsWith(PREFIX)) throw new Error("bundle version");
@@ -47,7 +55,7 @@ export async function unwrapBundle(
       {
         name: "AES-GCM",
         iv: bytes.subarray(0, IV_BYTES) as Uint8Array<ArrayBuffer>,
-        additionalData: bundleAad(userId, deviceId) as Uint8Array<ArrayBuffer>,
+        additionalData: bundleAad(userId, deviceId, accountKeyId) as Uint8Array<ArrayBuffer>,
       },
       wrapping,
       bytes.subarray(IV_BYTES) as Uint8Array<ArrayBuffer>,

@@ -8,7 +8,16 @@ export interface DeviceRecord {
   signing: CryptoKeyPair;
   /** AES-GCM-256, non-extractable: wraps the AUK into this device's Credential Bundle. */
   wrapping: CryptoKey;
+  /**
+   * The account key set ids this device has unlocked with, oldest first: the last is the newest.
+   * A server serving one of the others again (a retired key set, rolled back) is refused.
+   * Absent in records from before it was kept.
+   */
+  accountKeyIds?: string[];
 }
+
+/** How many earlier key set ids a device remembers (a reset is rare; this is years of them). */
+const KEPT_KEY_IDS = 64;
 
 const DB_NAME = "countersign-device";
 const STORE = "devices";
@@ -57,4 +66,31 @@ export async function saveDeviceRecord(record: DeviceRecord): Promise<void> {
 /** Forgets the device record of `userId` (its device was revoked or is unknown to the server). */
 export async function forgetDeviceRecord(userId: string): Promise<void> {
   await run("readwrite", (store) => store.delete(userId));
+}
+
+/**
+ * Records that this device unlocked with the key set `accountKeyId`: it becomes the newest. Read
+ * and written in one transaction, so a concurrent save of the record is not lost.
+ */
+export async function rememberAccountKeyId(userId: string, deviceId: string, accountKeyId: string): Promise<void> {
+  const db = await openDb();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction(STORE, "readwrite");
+      const store = tx.objectStore(STORE);
+      const get = store.get(userId);
+      get.onsuccess = () => {
+        const record = get.result as DeviceRecord | undefined;
+        // The record was replaced (another device id): its key history is not this one's.
+        if (record === undefined || record.deviceId !== deviceId) return;
+        const ids = (record.accountKeyIds ?? []).filter((id) => id !== accountKeyId);
+        store.put({ ...record, accountKeyIds: [...ids, accountKeyId].slice(-KEPT_KEY_IDS) });
+      };
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
 }

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
-import { accountKeyFingerprint, fromBase64Url, generateAccountKeyPair, toBase64Url } from "@countersign/protocol";
+import {
+  accountKeyFingerprint,
+  fromBase64Url,
+  generateAccountKeyPair,
+  isCountersignError,
+  toBase64Url,
+} from "@countersign/protocol";
 import type { DeviceRecord } from "./device-db.ts";
 
 // The app's modules set the document's language when loaded.
@@ -9,6 +15,8 @@ const { createAccountKeySet } = await import("./create-account-key-set.ts");
 const { generateDeviceKeys } = await import("./device-keys.ts");
 const { accountPrivateKey, keyring, setKeyring } = await import("./keyring.ts");
 const { refreshKeyring } = await import("./refresh-keyring.ts");
+const { memoryKeyIds } = await import("./key-id-memory.ts");
+const { readAuk } = await import("./read-auk.ts");
 
 const account = { id: "usr_keyring", email: "k@example.com", created_at: "", recovery_codes_remaining: 10 };
 
@@ -31,12 +39,49 @@ async function server(tamper: (accountKey: Json) => Json = (key) => key) {
       account_key: tamper({ ...honest, encrypted_private_key: set.body.encrypted_private_key }),
     }),
   };
+  serve(routes);
+  return { record, set, publicKey };
+}
+
+function serve(routes: Record<string, () => Json>): void {
   globalThis.fetch = (async (path: string, init: RequestInit) => {
     const route = routes[`${init.method} ${path}`];
     if (route === undefined) throw new Error(`no route ${init.method} ${path}`);
     return new Response(JSON.stringify(route()), { status: 200, headers: { "content-type": "application/json" } });
   }) as typeof fetch;
-  return { record, set, publicKey };
+}
+
+/**
+ * A server that has held two key sets of the account, the first retired by a reset: this device
+ * made a bundle for each. `active` is the one it serves, with the bundle `bundleOf` names.
+ */
+async function twoKeySets() {
+  const keys = await generateDeviceKeys();
+  const record: DeviceRecord = { userId: account.id, deviceId: "dev_keyring", ...keys };
+  const make = () => createAccountKeySet({ userId: account.id, deviceId: "dev_keyring", wrapping: keys.wrapping });
+  const sets = { old: await make(), current: await make() };
+  const serving = {
+    active: "old" as keyof typeof sets,
+    bundleOf: "old" as keyof typeof sets,
+    labelAs: null as string | null,
+  };
+  const view = (name: keyof typeof sets) => ({
+    id: sets[name].body.id,
+    public_key: sets[name].body.public_key,
+    fingerprint: "",
+  });
+  serve({
+    "GET /v1/me/account-key": () => ({ account_key: { ...view(serving.active), created_at: "", has_recovery: true } }),
+    "GET /v1/me/devices/current/bundle": () => ({
+      bundle: sets[serving.bundleOf].body.bundle,
+      account_key: {
+        ...view(serving.bundleOf),
+        ...(serving.labelAs === null ? {} : { id: serving.labelAs }),
+        encrypted_private_key: sets[serving.bundleOf].body.encrypted_private_key,
+      },
+    }),
+  });
+  return { record, sets, serving, memory: memoryKeyIds() };
 }
 
 describe("unlocking this device from its bundle", () => {
@@ -44,7 +89,8 @@ describe("unlocking this device from its bundle", () => {
 
   it("unlocks with the public key and fingerprint derived here from the opened private key", async () => {
     const { record, set, publicKey } = await server();
-    await refreshKeyring(account, record);
+    const memory = memoryKeyIds();
+    await refreshKeyring(account, record, memory);
     const state = keyring.value;
     assert.equal(state.status, "unlocked");
     assert.ok(state.status === "unlocked");
@@ -52,6 +98,7 @@ describe("unlocking this device from its bundle", () => {
     assert.equal(state.publicKey, toBase64Url(publicKey));
     assert.equal(state.fingerprint, accountKeyFingerprint(publicKey));
     assert.notEqual(accountPrivateKey(set.body.id), null);
+    assert.deepEqual(await memory.seen(account.id, "dev_keyring"), [set.body.id], "remembered as the newest");
   });
 
   it("refuses to unlock, keeping no key, when the server swaps in a public key of its own", async () => {
@@ -61,7 +108,7 @@ describe("unlocking this device from its bundle", () => {
       public_key: toBase64Url(attacker),
       fingerprint: accountKeyFingerprint(attacker),
     }));
-    await refreshKeyring(account, record);
+    await refreshKeyring(account, record, memoryKeyIds());
     assert.deepEqual(keyring.value, { status: "refused", deviceId: "dev_keyring", reason: "public-key-mismatch" });
     assert.equal(accountPrivateKey(set.body.id), null, "the opened private key is not kept");
     assert.ok(!JSON.stringify(keyring.value).includes(accountKeyFingerprint(attacker)));
@@ -69,7 +116,7 @@ describe("unlocking this device from its bundle", () => {
 
   it("refuses a public key that is not base64url of 32 bytes", async () => {
     const { record, set } = await server((key) => ({ ...key, public_key: "%%%" }));
-    await refreshKeyring(account, record);
+    await refreshKeyring(account, record, memoryKeyIds());
     assert.equal(keyring.value.status, "refused");
     assert.equal(accountPrivateKey(set.body.id), null);
   });
@@ -77,7 +124,7 @@ describe("unlocking this device from its bundle", () => {
   it("shows the fingerprint computed here, not a swapped one the server reports", async () => {
     const fake = accountKeyFingerprint(generateAccountKeyPair().publicKey);
     const { record, publicKey } = await server((key) => ({ ...key, fingerprint: fake }));
-    await refreshKeyring(account, record);
+    await refreshKeyring(account, record, memoryKeyIds());
     const state = keyring.value;
     assert.ok(state.status === "unlocked");
     assert.equal(state.fingerprint, accountKeyFingerprint(publicKey));
@@ -88,8 +135,71 @@ describe("unlocking this device from its bundle", () => {
     const { record } = await server();
     // Another device's keys: the bundle does not open.
     const other = { ...record, ...(await generateDeviceKeys()) };
-    await refreshKeyring(account, other);
+    await refreshKeyring(account, other, memoryKeyIds());
     assert.equal(keyring.value.status, "locked");
     assert.ok(!("fingerprint" in keyring.value));
+  });
+
+  it("moves to a new key set the server names as active whose bundle opens under its id", async () => {
+    const { record, sets, serving, memory } = await twoKeySets();
+    await refreshKeyring(account, record, memory);
+    assert.ok(keyring.value.status === "unlocked" && keyring.value.accountKeyId === sets.old.body.id);
+    serving.active = "current";
+    serving.bundleOf = "current";
+    await refreshKeyring(account, record, memory);
+    assert.ok(keyring.value.status === "unlocked" && keyring.value.accountKeyId === sets.current.body.id);
+    assert.deepEqual(await memory.seen(account.id, "dev_keyring"), [sets.old.body.id, sets.current.body.id]);
+  });
+
+  it("refuses a retired key set served again, as the active one or as the bundle's", async () => {
+    const { record, sets, serving, memory } = await twoKeySets();
+    await refreshKeyring(account, record, memory);
+    serving.active = "current";
+    serving.bundleOf = "current";
+    await refreshKeyring(account, record, memory);
+    // Rolled back: the server calls the old key set active again and serves its (genuine) bundle.
+    serving.active = "old";
+    serving.bundleOf = "old";
+    await refreshKeyring(account, record, memory);
+    assert.deepEqual(keyring.value, { status: "refused", deviceId: "dev_keyring", reason: "key-rollback" });
+    assert.equal(accountPrivateKey(sets.old.body.id), null);
+    assert.equal(accountPrivateKey(sets.current.body.id), null);
+    // Only the bundle rolled back, under the current key set's name as active.
+    serving.active = "current";
+    await refreshKeyring(account, record, memory);
+    assert.deepEqual(keyring.value, { status: "refused", deviceId: "dev_keyring", reason: "key-rollback" });
+    // The newest stays the newest: the current key set unlocks again.
+    serving.bundleOf = "current";
+    await refreshKeyring(account, record, memory);
+    assert.ok(keyring.value.status === "unlocked" && keyring.value.accountKeyId === sets.current.body.id);
+  });
+
+  it("opens nothing when the server relabels an old bundle as a new key set, or serves another set's bundle", async () => {
+    const { record, sets, serving, memory } = await twoKeySets();
+    // A bundle made for the old key set, served under the id of the current one: its AAD says no.
+    serving.active = "current";
+    serving.labelAs = sets.current.body.id;
+    await refreshKeyring(account, record, memory);
+    assert.equal(keyring.value.status, "locked");
+    assert.equal(accountPrivateKey(sets.old.body.id), null);
+    // The bundle of a key set the server does not call active.
+    serving.labelAs = null;
+    await refreshKeyring(account, record, memory);
+    assert.equal(keyring.value.status, "locked");
+    assert.deepEqual(await memory.seen(account.id, "dev_keyring"), [], "nothing unlocked, nothing remembered");
+  });
+
+  it("hands a paired device only the AUK of the key set this device unlocked with", async () => {
+    const { record, sets, serving, memory } = await twoKeySets();
+    serving.active = "current";
+    serving.bundleOf = "current";
+    await refreshKeyring(account, record, memory);
+    assert.equal((await readAuk(account, record)).accountKeyId, sets.current.body.id);
+    // The server now serves the retired key set's bundle to be sent on.
+    serving.bundleOf = "old";
+    await assert.rejects(readAuk(account, record), (error) => isCountersignError(error, "account_key_changed"));
+    setKeyring({ status: "locked", deviceId: "dev_keyring", accountKeyId: sets.current.body.id, needsPasskey: false });
+    serving.bundleOf = "current";
+    await assert.rejects(readAuk(account, record), (error) => isCountersignError(error, "account_key_changed"));
   });
 });

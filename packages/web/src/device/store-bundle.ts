@@ -17,7 +17,7 @@ export async function storeBundle(
   accountKeyId: string,
 ): Promise<void> {
   if (record.deviceId === null) throw new ApiError("device_required", 403, "device required");
-  const bundle = await wrapBundle(record.wrapping, auk, account.id, record.deviceId);
+  const bundle = await wrapBundle(record.wrapping, auk, account.id, record.deviceId, accountKeyId);
   await api("PUT", "/v1/me/devices/current/bundle", { bundle, account_key_id: accountKeyId });
   await refreshKeyring(account, record);
 }

@@ -9,6 +9,10 @@ const { createAccountKeySet } = await import("../device/create-account-key-set.t
 const { unwrapBundle } = await import("../device/credential-bundle.ts");
 const { generateDeviceKeys } = await import("../device/device-keys.ts");
 const { keyring } = await import("../device/keyring.ts");
+const { memoryKeyIds, useKeyIdMemory } = await import("../device/key-id-memory.ts");
+const { refreshKeyring } = await import("../device/refresh-keyring.ts");
+// No IndexedDB here: the key set ids each device unlocked with are kept in a Map.
+useKeyIdMemory(memoryKeyIds());
 const { finishPairing, startPairing } = await import("./pairing-initiator.ts");
 const { joinPairing } = await import("./pairing-responder.ts");
 
@@ -36,7 +40,7 @@ async function relay() {
   const accountKey = {
     id: set.body.id,
     public_key: set.body.public_key,
-    fingerprint: "FP",
+    fingerprint: "the server's word, which the app does not use",
     created_at: "",
     has_recovery: true,
   };
@@ -107,6 +111,9 @@ async function relay() {
 describe("pairing two devices through the relay", () => {
   it("hands the AUK to the new device, which stores it as its own bundle and unlocks", async () => {
     const { initiator, responder, state, set } = await relay();
+    // The enrolled device is unlocked (it checked the key set) before it hands the AUK on.
+    await refreshKeyring(account, initiator);
+    assert.equal(keyring.value.status, "unlocked");
     const started = await startPairing(account, initiator);
     assert.match(started.code, /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
     const signal = new AbortController().signal;
@@ -117,8 +124,14 @@ describe("pairing two devices through the relay", () => {
     assert.equal(state.pairing?.state, "completed");
     assert.equal(keyring.value.status, "unlocked");
     // The responder's bundle opens with its own device key to the initiator's AUK.
-    const theirs = await unwrapBundle(initiator.wrapping, set.body.bundle, account.id, initiator.deviceId);
-    const mine = await unwrapBundle(responder.wrapping, state.responderBundle ?? "", account.id, responder.deviceId);
+    const theirs = await unwrapBundle(initiator.wrapping, set.body.bundle, account.id, initiator.deviceId, set.body.id);
+    const mine = await unwrapBundle(
+      responder.wrapping,
+      state.responderBundle ?? "",
+      account.id,
+      responder.deviceId,
+      set.body.id,
+    );
     assert.deepEqual(mine, theirs);
     // The relay saw the pairing's messages, and nothing it could open the AUK with.
     assert.equal(fromBase64Url(String(state.pairing?.sid))?.length, 16);
