@@ -166,21 +166,30 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     await check(page, "02-devices-unlocked");
 
     // The device key never left the browser: IndexedDB holds CryptoKeys that refuse export.
-    const extractable = await page.evaluate(
+    // It also remembers the key set it unlocked with, so a retired one served again is refused.
+    const stored = await page.evaluate(
       () =>
-        new Promise<boolean[]>((resolve, reject) => {
+        new Promise<{ extractable: boolean[]; keyIds: number }>((resolve, reject) => {
           const open = indexedDB.open("countersign-device");
           open.onerror = () => reject(open.error);
           open.onsuccess = () => {
             const get = open.result.transaction("devices").objectStore("devices").getAll();
             get.onsuccess = () => {
-              const [record] = get.result as { signing: CryptoKeyPair; wrapping: CryptoKey }[];
-              resolve(record === undefined ? [] : [record.signing.privateKey.extractable, record.wrapping.extractable]);
+              const [record] = get.result as {
+                signing: CryptoKeyPair;
+                wrapping: CryptoKey;
+                accountKeyIds?: string[];
+              }[];
+              resolve({
+                extractable:
+                  record === undefined ? [] : [record.signing.privateKey.extractable, record.wrapping.extractable],
+                keyIds: record?.accountKeyIds?.length ?? 0,
+              });
             };
           };
         }),
     );
-    assert.deepEqual(extractable, [false, false]);
+    assert.deepEqual(stored, { extractable: [false, false], keyIds: 1 });
   });
 
   it("creates an end-to-end agent: the fingerprint beside the enrolment code is the one the CLI pins", async () => {
