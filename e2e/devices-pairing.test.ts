@@ -78,16 +78,41 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
    * copy starts at the highest signature counter any copy reached, as a synced passkey would, so
    * the server sees no counter going backwards (a cloned-key warning).
    */
-  async function secondBrowser(): Promise<Phone> {
+  async function secondBrowser(options: { pushEndpoint?: string } = {}): Promise<Phone> {
     const counters = (await Promise.all(phones.map((p) => p.credentials()))).flat().map((c) => c.signCount);
     const credentials = (await first.credentials()).map((c) => ({ ...c, signCount: Math.max(...counters) }));
     const phone = await openPhone(browser, { credentials });
     phones.push(phone);
+    if (options.pushEndpoint !== undefined) await fakePushSubscription(phone, options.pushEndpoint);
     await phone.page.goto(`${server.url}/`);
     await phone.page.waitForURL(/\/signin$/);
+    const resent =
+      options.pushEndpoint === undefined
+        ? null
+        : phone.page.waitForResponse(
+            (res) => res.url() === `${server.url}/v1/me/push/subscriptions` && res.request().method() === "POST",
+          );
+    // A subscription lives in the service worker's registration: let it exist first.
+    if (resent !== null) await phone.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await phone.page.getByRole("button", { name: "Sign in with a passkey" }).click();
     await phone.page.getByRole("heading", { name: "Inbox" }).waitFor();
+    if (resent !== null) assert.ok((await resent).ok(), "the subscription was sent again from the device's session");
     return phone;
+  }
+
+  /**
+   * Gives the phone's browser a Web Push subscription made earlier (headless Chromium has no push
+   * service): `PushManager.getSubscription` answers one with `endpoint` and real RFC 8291 keys.
+   * Nothing delivers to it; the endpoint refuses connections.
+   */
+  async function fakePushSubscription(phone: Phone, endpoint: string): Promise<void> {
+    const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
+    const p256dh = toBase64Url(new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey)));
+    const json = { endpoint, expirationTime: null, keys: { p256dh, auth: toBase64Url(randomBytes(16)) } };
+    await phone.context.addInitScript((subscription) => {
+      PushManager.prototype.getSubscription = async () =>
+        ({ ...subscription, toJSON: () => subscription, unsubscribe: async () => true }) as unknown as PushSubscription;
+    }, json);
   }
 
   /** Shows a pairing code on the first device; returns it and the pairing's id. */
@@ -115,8 +140,9 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     const page = first.page;
     await page.goto(`${server.url}/signup`);
     await page.getByLabel("Email address").fill(EMAIL);
+    const mailed = server.mailer.sent.length;
     await page.getByRole("button", { name: "Send code" }).click();
-    await page.getByLabel("Code from the email").fill(server.lastCode(EMAIL));
+    await page.getByLabel("Code from the email").fill(await server.codeMailedAfter(EMAIL, mailed));
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByLabel("Name for this passkey").fill("First phone");
     await page.getByRole("button", { name: "Create passkey" }).click();
@@ -280,7 +306,10 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
   });
 
   it("a wrong code fails the pairing on both devices and burns it: the next join is refused", async () => {
-    const third = await secondBrowser();
+    // This browser subscribed to push before it was a device: once registered, the app sends the
+    // subscription again so the server records the device on it (and drops it with the device).
+    const pushEndpoint = `https://localhost:1/push/${toBase64Url(randomBytes(12))}`;
+    const third = await secondBrowser({ pushEndpoint });
     const page = third.page;
     const { code, id } = await showPairingCode();
     // A well-formed code that is not the one shown.
@@ -351,16 +380,26 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     await page.locator('[data-status="rejected"]').waitFor();
     assert.equal((await asked.wait()).status, "rejected");
 
-    // Revoked from the first device (after a passkey confirmation): its session ends.
-    const deviceId = await page.evaluate(async () => {
+    // Revoked from the first device (after a passkey confirmation): its session ends, and the push
+    // subscription it sent goes with it.
+    const mine = await page.evaluate(async () => {
       const res = await fetch("/v1/me/devices", { headers: { accept: "application/json" } });
-      return ((await res.json()) as { current_device_id: string }).current_device_id;
+      return (await res.json()) as { current_device_id: string; devices: { id: string; has_push: boolean }[] };
     });
+    const deviceId = mine.current_device_id;
+    assert.equal(mine.devices.find((device) => device.id === deviceId)?.has_push, true);
+    const endpoints = () =>
+      first.page.evaluate(async () => {
+        const res = await fetch("/v1/me/push/subscriptions", { headers: { accept: "application/json" } });
+        return ((await res.json()) as { subscriptions: { endpoint?: string }[] }).subscriptions.map((s) => s.endpoint);
+      });
+    assert.ok((await endpoints()).includes(pushEndpoint));
     await first.page.goto(`${server.url}/devices`);
     const card = first.page.locator(`[data-device-id="${deviceId}"]`);
     await card.getByRole("button", { name: "Revoke device" }).click();
     await first.page.getByRole("dialog").getByRole("button", { name: "Revoke device" }).click();
     await card.waitFor({ state: "detached" });
+    assert.ok(!(await endpoints()).includes(pushEndpoint), "revoking the device removed its push subscription");
     await page.reload();
     await page.waitForURL(/\/signin$/);
   });
@@ -372,8 +411,9 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     await page.goto(`${server.url}/signin`);
     await page.getByRole("link", { name: "Recover your account" }).click();
     await page.getByLabel("Email address").fill(EMAIL);
+    const mailed = server.mailer.sent.length;
     await page.getByRole("button", { name: "Send code" }).click();
-    await page.getByLabel("Code from the email").fill(server.lastCode(EMAIL));
+    await page.getByLabel("Code from the email").fill(await server.codeMailedAfter(EMAIL, mailed));
     await page.getByLabel("One of your recovery codes").fill(recoveryCodes[0] ?? "");
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByLabel("Name for this passkey").fill("Replacement phone");
@@ -409,8 +449,9 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     const page = fresh.page;
     await page.goto(`${server.url}/recover`);
     await page.getByLabel("Email address").fill(EMAIL);
+    const mailed = server.mailer.sent.length;
     await page.getByRole("button", { name: "Send code" }).click();
-    await page.getByLabel("Code from the email").fill(server.lastCode(EMAIL));
+    await page.getByLabel("Code from the email").fill(await server.codeMailedAfter(EMAIL, mailed));
     await page.getByLabel("One of your recovery codes").fill(recoveryCodes[1] ?? "");
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByLabel("Name for this passkey").fill("Another phone");

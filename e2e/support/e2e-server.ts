@@ -25,6 +25,12 @@ export interface E2eServer {
   readonly logs: readonly string[];
   /** The last 6-digit code mailed to `email`. */
   lastCode(email: string): string;
+  /**
+   * The 6-digit code of the first mail to `email` after the first `since` mails sent (take
+   * `mailer.sent.length` before asking for a code), waiting up to 10 s for it: the last mail may be
+   * another kind (an account notice) until the new one is out.
+   */
+  codeMailedAfter(email: string, since: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -94,6 +100,16 @@ export async function startE2eServer(options: { captureLogs?: boolean } = {}): P
       const code = mail?.text.match(/\b(\d{6})\b/)?.[1];
       if (code === undefined) throw new Error(`no code was mailed to ${email}`);
       return code;
+    },
+    async codeMailedAfter(email, since) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const mail = mailer.sent.slice(since).find((m) => m.to === email.toLowerCase() && /\b\d{6}\b/.test(m.text));
+        const code = mail?.text.match(/\b(\d{6})\b/)?.[1];
+        if (code !== undefined) return code;
+        if (Date.now() > deadline) throw new Error(`no new code was mailed to ${email}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
     async close() {
       await app.close();

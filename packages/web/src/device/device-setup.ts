@@ -1,6 +1,7 @@
 import { api } from "../api/api.ts";
 import { ApiError } from "../api/api-error.ts";
 import type { Account, Device, DeviceList } from "../api/types.ts";
+import { resendPushSubscription } from "../live/push-subscription.ts";
 import { withStepUp } from "../webauthn/ceremonies.ts";
 import { attachSignature } from "./attach-signature.ts";
 import { type DeviceRecord, forgetDeviceRecord, loadDeviceRecord, saveDeviceRecord } from "./device-db.ts";
@@ -36,14 +37,29 @@ export async function setUpDevice(account: Account, options: { interactive: bool
   return running;
 }
 
+/**
+ * Sends the existing push subscription again. Push is not what this run is for: a failure leaves
+ * the subscription as it was (without a device) and is reported on the console, not to the person.
+ */
+async function resendPush(): Promise<void> {
+  try {
+    await resendPushSubscription();
+  } catch (error) {
+    console.warn("the push subscription was not sent again for this device", error);
+  }
+}
+
 async function run(account: Account, { interactive }: { interactive: boolean }): Promise<DeviceRecord | null> {
   const list = await api<DeviceList>("GET", "/v1/me/devices");
   let record = await loadDeviceRecord(account.id);
 
+  // Whether this run bound the session to the device (attached or registered).
+  let bound = false;
   if (record?.deviceId != null && list.current_device_id !== record.deviceId) {
     try {
       const signature = await attachSignature(record.signing.privateKey, list.session_handle, record.deviceId);
       await api<{ device: Device }>("POST", `/v1/me/devices/${record.deviceId}/attach`, { signature });
+      bound = true;
     } catch (error) {
       if (!(error instanceof ApiError) || (error.code !== "device_not_found" && error.code !== "device_revoked")) {
         throw error;
@@ -76,7 +92,11 @@ async function run(account: Account, { interactive }: { interactive: boolean }):
     }
     record = { ...record, deviceId: device.id };
     await saveDeviceRecord(record);
+    bound = true;
   }
+
+  // The browser's push subscription, sent again from the bound session, names the device.
+  if (bound) await resendPush();
 
   await refreshKeyring(account, record);
   return record;

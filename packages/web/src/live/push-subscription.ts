@@ -27,12 +27,32 @@ export async function subscribeThisDevice(): Promise<boolean> {
     userVisibleOnly: true,
     applicationServerKey: key as Uint8Array<ArrayBuffer>,
   });
+  await postSubscription(subscription);
+  return true;
+}
+
+/** Hands a subscription to the server; it records the device of the session that sends it. */
+async function postSubscription(subscription: PushSubscription): Promise<void> {
   const json = subscription.toJSON();
   await api("POST", "/v1/me/push/subscriptions", {
     endpoint: json.endpoint,
     expirationTime: json.expirationTime ?? null,
     keys: { p256dh: json.keys?.p256dh, auth: json.keys?.auth },
   });
+}
+
+/**
+ * Hands this browser's existing subscription to the server again, once the session is bound to
+ * this browser's device (attached or registered): the server then records the device on it, and
+ * revoking the device removes it. A subscription made before the device existed would otherwise
+ * keep getting pushes after the device is revoked.
+ *
+ * @returns whether there was a subscription to send.
+ */
+export async function resendPushSubscription(): Promise<boolean> {
+  const subscription = await currentPushSubscription();
+  if (subscription === null) return false;
+  await postSubscription(subscription);
   return true;
 }
 
