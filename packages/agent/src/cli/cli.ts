@@ -26,8 +26,8 @@ Usage:
   countersign-agent whoami [--json]
   countersign-agent request --action TYPE --title T [--body B] [--context JSON|@file] [--ttl S] [--wait] [--json]
   countersign-agent exec --action TYPE --title T [--body B] [--context JSON|@file] [--ttl S] -- CMD ARGS…
-  countersign-agent status ID [--wait S] [--json]
-  countersign-agent cancel ID [--json]
+  countersign-agent status ID [--wait S] [--dph HASH] [--json]
+  countersign-agent cancel ID [--dph HASH] [--json]
   countersign-agent verify-receipt [TOKEN|-] [--action TYPE] [--issuer URL] [--jwks-url URL] [--display-payload JSON|@file]
   countersign-agent mcp
   countersign-agent mcp-gate --policy FILE -- UPSTREAM_CMD ARGS…

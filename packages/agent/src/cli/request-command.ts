@@ -9,7 +9,8 @@ import { loadAgentClient } from "./load-agent-client.ts";
 /**
  * `countersign-agent request --action TYPE --title T [--body B] [--context JSON|@file] [--ttl S] [--wait] [--json]`
  *
- * Asks for an approval and shows the number. Without `--wait` it prints the request id (exit 0).
+ * Asks for an approval and shows the number. Without `--wait` it prints the request id (exit 0),
+ * and for end-to-end context the display payload hash it computed, which `status --dph` needs.
  * With `--wait` it waits, with a countdown on a terminal, and exits 0 approved (the receipt on
  * standard output), 1 rejected, 2 expired, 3 canceled, 4 error.
  *
@@ -25,6 +26,12 @@ export async function requestCommand(args: string[], io: CliIo): Promise<number>
   const pending = await askForApproval(client, input, io);
   if (!values.wait) {
     io.stdout.write(values.json ? approvalJson(pending.approval) : `${pending.id}\n`);
+    // The server cannot hash end-to-end context: a later `status` checks the receipt against this.
+    if (client.e2e !== undefined && !values.json) {
+      io.stderr.write(
+        `Display payload hash: ${pending.displayPayloadHash}\n  (end-to-end context: pass it to status --dph to accept the approval)\n`,
+      );
+    }
     return EXIT.approved;
   }
   const { outcome } = await waitWithProgress(pending, io);

@@ -6,9 +6,11 @@ import { exitCodeFor } from "./exit-codes.ts";
 import { loadAgentClient } from "./load-agent-client.ts";
 
 /**
- * `countersign-agent status ID [--wait S] [--json]`: a request's state, optionally long-polling up
- * to S seconds (≤ 30) for a decision. Exits 0 approved (the receipt on standard output),
- * 1 rejected, 2 expired, 3 canceled, 4 error, 5 still open.
+ * `countersign-agent status ID [--wait S] [--dph HASH] [--json]`: a request's state, optionally
+ * long-polling up to S seconds (≤ 30) for a decision. Exits 0 approved (the receipt on standard
+ * output), 1 rejected, 2 expired, 3 canceled, 4 error, 5 still open. `--dph` is the display payload
+ * hash `request` printed: an approval whose receipt names another is refused, and for an agent
+ * with end-to-end context an approval is reported only with it (DESIGN §4.11).
  *
  * @example
  * ```ts
@@ -23,6 +25,7 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
       server: { type: "string" },
       json: { type: "boolean" },
       wait: { type: "string" },
+      dph: { type: "string" },
     },
     strict: true,
     allowPositionals: true,
@@ -31,7 +34,14 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
   if (id === undefined || extra !== undefined) throw usageError("status takes one request id");
   const wait = values.wait === undefined ? 0 : Number(values.wait);
   const client = await loadAgentClient(values, io);
-  const state = await client.get(id, { wait, ...(io.signal ? { signal: io.signal } : {}) });
+  if (values.dph !== undefined && !/^sha256:[0-9a-f]{64}$/.test(values.dph)) {
+    throw usageError("--dph is a display payload hash, sha256: and 64 hex digits");
+  }
+  const state = await client.get(id, {
+    wait,
+    ...(io.signal ? { signal: io.signal } : {}),
+    ...(values.dph === undefined ? {} : { displayPayloadHash: values.dph }),
+  });
   if (values.json) {
     io.stdout.write(approvalJson(state));
   } else {

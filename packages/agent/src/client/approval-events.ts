@@ -21,6 +21,11 @@ export interface EventsOptions {
    * a heartbeat every 15 s, so the default of 45 s allows two to be lost.
    */
   readonly idleTimeoutMs?: number;
+  /**
+   * The display payload hash an approved state's receipt must carry (see {@link AgentClient.get});
+   * {@link PendingApproval.events} sets it.
+   */
+  readonly displayPayloadHash?: string;
 }
 
 /**

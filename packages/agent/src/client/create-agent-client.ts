@@ -4,7 +4,7 @@ import {
   importEd25519PrivateJwk,
   isCountersignError,
 } from "@countersign/protocol";
-import { assertReceiptDph } from "../e2e/assert-receipt-dph.ts";
+import { checkApprovedReceipt } from "../e2e/check-approved-receipt.ts";
 import { type E2ePin, parseE2ePin } from "../e2e/e2e-pin.ts";
 import { localDisplayHash } from "../e2e/local-display-hash.ts";
 import { sealRequestContext } from "../e2e/seal-request-context.ts";
@@ -148,10 +148,18 @@ export interface AgentClient {
   whoami(options?: { signal?: AbortSignal }): Promise<AgentIdentity>;
   /** Asks the person to approve an action: `POST /v1/approvals`. Show `numberMatch` to them at once. */
   requestApproval(input: ApprovalInput, options?: RequestApprovalOptions): Promise<PendingApproval>;
-  /** The request's current state; `wait` (1–30 s) long-polls for a decision first. */
-  get(id: string, options?: { wait?: number; signal?: AbortSignal }): Promise<ApprovalState>;
+  /**
+   * The request's current state; `wait` (1–30 s) long-polls for a decision first. An approved
+   * state's receipt is checked against `displayPayloadHash` when given — and must be, on a client
+   * pinned for end-to-end context (else `display_hash_mismatch`); the same holds for `cancel`,
+   * `events` and `wait`.
+   */
+  get(
+    id: string,
+    options?: { wait?: number; signal?: AbortSignal; displayPayloadHash?: string },
+  ): Promise<ApprovalState>;
   /** Cancels an open request and returns its final state (whatever ended it, if it already had). */
-  cancel(id: string, options?: { signal?: AbortSignal }): Promise<ApprovalState>;
+  cancel(id: string, options?: { signal?: AbortSignal; displayPayloadHash?: string }): Promise<ApprovalState>;
   /** Follows a request over SSE: its state now and on each change, until it ends. */
   events(id: string, options?: EventsOptions): AsyncGenerator<ApprovalState, void, undefined>;
   /**
@@ -240,6 +248,11 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
     sealedByKey.set(key, entry);
     if (sealedByKey.size > SEALED_BODIES_KEPT) sealedByKey.delete(sealedByKey.keys().next().value as string);
   };
+  // Every approved state leaves the client only through this (see checkApprovedReceipt).
+  const checked = (state: ApprovalState, expected: string | undefined): ApprovalState => {
+    checkApprovedReceipt(state, expected, e2e !== undefined);
+    return state;
+  };
   const path = (id: string): string => {
     if (typeof id !== "string" || !/^apr_[A-Za-z0-9_-]{22}$/.test(id)) {
       throw new CountersignError("validation_failed", { message: "An approval id looks like apr_ and 22 characters." });
@@ -311,8 +324,8 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
         created: status === 201,
         approval,
         wait: (waitOptions) => client.wait(approval, { ...waitOptions, displayPayloadHash: expected }),
-        cancel: (cancelOptions) => client.cancel(approval.id, cancelOptions),
-        events: (eventsOptions) => client.events(approval.id, eventsOptions),
+        cancel: (cancelOptions) => client.cancel(approval.id, { ...cancelOptions, displayPayloadHash: expected }),
+        events: (eventsOptions) => client.events(approval.id, { ...eventsOptions, displayPayloadHash: expected }),
       };
     },
 
@@ -328,17 +341,20 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
         signal: call.signal,
         timeoutMs: requestTimeoutMs + wait * 1000,
       });
-      return parseApprovalState(body);
+      return checked(parseApprovalState(body), call.displayPayloadHash);
     },
 
     async cancel(id, call = {}) {
       try {
         const { body } = await transport.json("DELETE", path(id), { signal: call.signal });
-        return parseApprovalState(body);
+        return checked(parseApprovalState(body), call.displayPayloadHash);
       } catch (error) {
         // Already ended — by a decision, an expiry, or this very call whose answer was lost.
         if (isCountersignError(error, "approval_not_pending") || isCountersignError(error, "approval_expired")) {
-          return client.get(id, { ...(call.signal ? { signal: call.signal } : {}) });
+          return client.get(id, {
+            ...(call.signal ? { signal: call.signal } : {}),
+            ...(call.displayPayloadHash === undefined ? {} : { displayPayloadHash: call.displayPayloadHash }),
+          });
         }
         throw error;
       }
@@ -346,15 +362,23 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
 
     events(id, eventsOptions = {}) {
       path(id);
-      return approvalEvents(transport, id, { ...eventsOptions, retries });
+      const states = approvalEvents(transport, id, { ...eventsOptions, retries });
+      return (async function* () {
+        for await (const state of states) yield checked(state, eventsOptions.displayPayloadHash);
+      })();
     },
 
     async wait(request, waitOptions = {}) {
-      const state = typeof request === "string" ? await client.get(request, pick(waitOptions)) : request;
+      const expected = waitOptions.displayPayloadHash;
+      const state =
+        typeof request === "string"
+          ? await client.get(request, {
+              ...pick(waitOptions),
+              ...(expected === undefined ? {} : { displayPayloadHash: expected }),
+            })
+          : request;
       const outcome = await waitForOutcome(transport, state, { graceMs }, waitOptions);
-      if (outcome.status === "approved" && waitOptions.displayPayloadHash !== undefined) {
-        assertReceiptDph(outcome.receipt, waitOptions.displayPayloadHash);
-      }
+      checked(outcome.approval, expected);
       return outcome;
     },
   };

@@ -149,6 +149,56 @@ for (const kind of testDatabaseKinds()) {
       });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       await assert.rejects(waiting, (error: unknown) => isCountersignError(error, "display_hash_mismatch"));
+      // Nor does any other way of reading the approval hand it over unchecked.
+      const mismatch = (error: unknown) => isCountersignError(error, "display_hash_mismatch");
+      // Plain polls are rate limited (429 slow_down): the test clock moves past the interval.
+      const later = () => world.kit.clock.advance(10_000);
+      later();
+      await assert.rejects(client.get(pending.id), mismatch);
+      later();
+      await assert.rejects(client.wait(pending.id), mismatch);
+      later();
+      await assert.rejects(client.cancel(pending.id), mismatch);
+      later();
+      await assert.rejects(pending.cancel(), mismatch);
+      await assert.rejects(
+        (async () => {
+          for await (const _state of pending.events()) {
+            // drained
+          }
+        })(),
+        mismatch,
+      );
+    });
+
+    it("hands over an approval read by id only against the hash computed when asking", async () => {
+      await world.kit.giveAccountKey(world.person);
+      const { code } = await createE2eAgent();
+      const enrolled = await enrollAgent({ server: world.server, code, now: () => world.kit.clock.now() });
+      const client = await createAgentClient({
+        server: world.server,
+        privateKey: { ...enrolled.key },
+        agentId: enrolled.agentId,
+        e2e: enrolled.e2e as NonNullable<typeof enrolled.e2e>,
+        now: () => world.kit.clock.now(),
+      });
+      const pending = await client.requestApproval({ actionType: "deploy.byid", title: "By id", context: { k: 1 } });
+      await world.decide(pending.id, pending.numberMatch);
+      const expected = { displayPayloadHash: pending.displayPayloadHash };
+      // Plain polls are rate limited (429 slow_down): the test clock moves past the interval.
+      const later = () => world.kit.clock.advance(10_000);
+      later();
+      await assert.rejects(client.get(pending.id), (error: unknown) =>
+        isCountersignError(error, "display_hash_mismatch"),
+      );
+      later();
+      assert.equal((await client.get(pending.id, expected)).status, "approved");
+      later();
+      assert.equal((await client.wait(pending.id, expected)).status, "approved");
+      const states = [];
+      for await (const state of client.events(pending.id, expected)) states.push(state.status);
+      assert.deepEqual(states, ["approved"]);
+      assert.equal((await pending.wait()).status, "approved");
     });
 
     it("checks the pin: a fingerprint that is not its key's is refused", () => {
@@ -184,6 +234,24 @@ for (const kind of testDatabaseKinds()) {
       const shown = await world.kit.personCall(world.person, "GET", `/v1/me/approvals/${id}`);
       assert.equal(shown.body.approval.e2e, true);
       assert.deepEqual((await world.kit.openForPerson(world.person, shown.body.approval)).context, { x: 1 });
+
+      // Approved: `status` reports it only against the hash the agent computed (request printed it).
+      const dph = JSON.parse(asked.stdout).display_payload_hash as string;
+      assert.match(dph, /^sha256:[0-9a-f]{64}$/);
+      await world.decide(id, JSON.parse(asked.stdout).number_match);
+      world.kit.clock.advance(10_000);
+      const unchecked = await runCliToEnd(["status", id], io);
+      assert.equal(unchecked.code, EXIT.error);
+      assert.match(unchecked.stderr, /display_hash_mismatch/);
+      world.kit.clock.advance(10_000);
+      const checked = await runCliToEnd(["status", id, "--dph", dph], io);
+      assert.equal(checked.code, EXIT.approved, checked.stderr);
+      assert.equal(decodeJwt(checked.stdout.trim()).dph, dph);
+      world.kit.clock.advance(10_000);
+      const other = await runCliToEnd(["status", id, "--dph", `sha256:${"1".repeat(64)}`], io);
+      assert.equal(other.code, EXIT.error);
+      const plain = await runCliToEnd(["request", "--action", "deploy.other", "--title", "Other"], io);
+      assert.match(plain.stderr, /Display payload hash: sha256:[0-9a-f]{64}/);
 
       // A key reset in the app: the pinned key set is retired.
       await world.kit.giveAccountKey(world.person);

@@ -108,12 +108,10 @@ export function createApprovalMcpServer(client: AgentClient): McpServer {
       annotations: { openWorldHint: true, readOnlyHint: true },
     },
     async (args, extra) => {
-      const state = await client.get(args.id, { signal: extra.signal });
       const expected = asked.get(args.id);
-      const outcome = await client.wait(state, {
-        signal: extra.signal,
-        ...(expected === undefined ? {} : { displayPayloadHash: expected }),
-      });
+      const check = expected === undefined ? {} : { displayPayloadHash: expected };
+      const state = await client.get(args.id, { signal: extra.signal, ...check });
+      const outcome = await client.wait(state, { signal: extra.signal, ...check });
       asked.delete(args.id);
       return approvalToolResult(outcome, state);
     },
