@@ -84,4 +84,9 @@ export interface DecisionEvidence {
     readonly user_handle: string | null;
   };
   readonly decided_at: string;
+  /**
+   * Present on a rejection of an end-to-end request by a device that could not decrypt its
+   * context: the signed `display_payload_hash` is then over the payload with `context: null`.
+   */
+  readonly context_unread?: true;
 }

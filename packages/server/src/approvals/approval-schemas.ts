@@ -230,6 +230,12 @@ export const DecisionBodySchema = Type.Object(
       { additionalProperties: false },
     ),
     not_requested: Type.Optional(Type.Boolean({ description: '"I didn\'t ask for this": suspends the agent.' })),
+    context_unread: Type.Optional(
+      Type.Boolean({
+        description:
+          "Reject only, end-to-end requests only: this device could not decrypt the context; display_payload_hash is then over the payload with `context: null`.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -253,6 +259,9 @@ export const EvidenceSchema = Type.Object({
     user_handle: Type.Union([Type.String(), Type.Null()]),
   }),
   decided_at: Timestamp,
+  context_unread: Type.Optional(
+    Type.Literal(true, { description: "Rejected on a device that could not decrypt the end-to-end context." }),
+  ),
 });
 
 export const SettingsSchema = Type.Object({

@@ -1,7 +1,9 @@
 import {
   CountersignError,
   type Decision,
+  type DisplayPayload,
   decisionChallenge,
+  displayPayloadHash,
   timingSafeEqual,
   toBase64Url,
   utf8,
@@ -29,6 +31,12 @@ export interface DecisionInput {
   readonly credential: unknown;
   /** "I didn't ask for this": rejects and suspends the agent (T-1). Reject only. */
   readonly not_requested?: boolean;
+  /**
+   * The deciding device could not decrypt the end-to-end context (it holds no unlock key yet), so
+   * it rejects what it could show: the hash is over the display payload with `context: null`.
+   * Reject only, end-to-end requests only.
+   */
+  readonly context_unread?: boolean;
 }
 
 /** Who decides: the signed-in person, their session, and the device it is bound to (if any). */
@@ -62,7 +70,9 @@ export const MAX_NUMBER_ATTEMPTS = 3;
  *    the server cannot read, so it has no hash to compare: the app's hash is taken, as the hash
  *    the passkey signs in step 6, and becomes the request's hash, the evidence's and the
  *    receipt's `dph`; the agent closes the loop by comparing that `dph` with the hash it
- *    computed over its own plaintext (DESIGN §4.11);
+ *    computed over its own plaintext (DESIGN §4.11). A device that could not decrypt may only
+ *    reject, saying so (`context_unread`), and its hash, over the payload with a null context, is
+ *    one the server can and does check;
  * 6. the WebAuthn assertion: user verification, by an active passkey of this person, over
  *    SHA-256(JCS({v, request_id, decision, display_payload_hash, nonce})) (T-4).
  *
@@ -80,6 +90,10 @@ export async function decideApproval(
   const now = new Date(clock.now());
   if (input.not_requested === true && input.decision !== "reject") {
     throw new CountersignError("validation_failed", { message: "not_requested is only allowed with a rejection." });
+  }
+  const contextUnread = input.context_unread === true;
+  if (contextUnread && input.decision !== "reject") {
+    throw new CountersignError("validation_failed", { message: "context_unread is only allowed with a rejection." });
   }
 
   // 1. The request.
@@ -100,7 +114,14 @@ export async function decideApproval(
 
   // 5. The display hash. Public values, so a plain comparison leaks nothing.
   const e2e = row.e2e_account_key_id !== null;
+  if (contextUnread && !e2e) {
+    throw new CountersignError("validation_failed", { message: "context_unread applies to end-to-end requests only." });
+  }
   if (!e2e && input.display_payload_hash !== row.display_payload_hash) {
+    throw new CountersignError("display_hash_mismatch");
+  }
+  // A rejection without the context is over a payload the server knows whole: check that one.
+  if (contextUnread && input.display_payload_hash !== (await unreadContextHash(deps, row))) {
     throw new CountersignError("display_hash_mismatch");
   }
   const dph = input.display_payload_hash;
@@ -168,7 +189,12 @@ export async function decideApproval(
         row: ended,
         actor: { type: "user", id: person.userId },
         requestId: actor.requestId,
-        details: { credential_id: passkey.credentialId, passkey_id: passkey.id, ...(e2e ? { e2e: true } : {}) },
+        details: {
+          credential_id: passkey.credentialId,
+          passkey_id: passkey.id,
+          ...(e2e ? { e2e: true } : {}),
+          ...(contextUnread ? { context_unread: true } : {}),
+        },
         context: {
           ip: actor.ip,
           user_agent: actor.userAgent,
@@ -317,5 +343,16 @@ function buildEvidence(
       user_handle: typeof response.userHandle === "string" ? response.userHandle : null,
     },
     decided_at: decidedAt.toISOString(),
+    ...(input.context_unread === true ? { context_unread: true as const } : {}),
   };
+}
+
+/** The hash of an end-to-end request's display payload as a device that cannot decrypt shows it. */
+async function unreadContextHash(deps: ApprovalDeps, row: ApprovalRow): Promise<string> {
+  const sealed = await openApproval(deps.dataKeys, deps.db, row);
+  if (sealed === null) {
+    throw new CountersignError("approval_not_pending", { message: "This request can no longer be read." });
+  }
+  // `context: null` is what the device rendered; displayPayloadHash hashes it as JSON null.
+  return displayPayloadHash({ ...sealed.display, context: null } as unknown as DisplayPayload);
 }

@@ -250,6 +250,36 @@ describeEachDatabase("end-to-end encrypted context", (ctx) => {
     assert.equal(asked.body.display_payload, undefined);
   });
 
+  it("lets a device that cannot decrypt reject only, over the payload with a null context, which the server checks", async () => {
+    await kit.giveAccountKey(alice);
+    const agent = await kit.newAgent(alice, { e2e: true });
+    const asked = await kit.ask(agent, await kit.sealBody(agent, { ...ASK, action_type: "deploy.locked" }));
+    assert.equal(asked.status, 201, JSON.stringify(asked.body));
+    const approving = await kit.decide(alice, asked.body.id, { contextUnread: true });
+    assert.equal(approving.res.status, 400);
+    assert.equal(approving.res.code, "validation_failed");
+    const wrongHash = await kit.decide(alice, asked.body.id, {
+      decision: "reject",
+      contextUnread: true,
+      displayPayloadHash: `sha256:${"2".repeat(64)}`,
+    });
+    assert.equal(wrongHash.res.code, "display_hash_mismatch");
+
+    const { res, body } = await kit.decide(alice, asked.body.id, { decision: "reject", contextUnread: true });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.status, "rejected");
+    const shown = { ...asked.body.display_payload, context: null };
+    assert.equal(body.display_payload_hash, await displayPayloadHash(shown as never));
+    const evidence = await kit.personCall(alice, "GET", `/v1/me/approvals/${asked.body.id}/evidence`);
+    assert.equal(evidence.body.context_unread, true);
+    assert.equal(evidence.body.display_payload_hash, body.display_payload_hash);
+
+    const plain = await kit.newAgent(alice);
+    const plainAsked = await kit.ask(plain, { ...ASK, action_type: "deploy.plainlocked" });
+    const refused = await kit.decide(alice, plainAsked.body.id, { decision: "reject", contextUnread: true });
+    assert.equal(refused.res.code, "validation_failed", "only end-to-end requests can be unread");
+  });
+
   it("checks the shape and size of context_e2e", async () => {
     await kit.giveAccountKey(alice);
     const agent = await kit.newAgent(alice, { e2e: true });

@@ -81,6 +81,11 @@ export interface DecideOptions {
   /** Sign and send this hash instead of the one computed from what was rendered. */
   readonly displayPayloadHash?: string;
   readonly notRequested?: boolean;
+  /**
+   * Decide as a device that cannot decrypt an end-to-end context: hash the payload as served
+   * (`context: null`) and send `context_unread: true`.
+   */
+  readonly contextUnread?: boolean;
   /** Use this authenticator (default: the person's), with any of its credentials for the RP. */
   readonly authenticator?: SoftAuthenticator;
   /** Change the body after signing, to test what the server checks. */
@@ -347,7 +352,7 @@ export async function createApprovalTestKit(
       assert.equal(shown.status, 200, JSON.stringify(shown.body));
       // An end-to-end request is rendered from its decrypted context, as the app does.
       const display =
-        shown.body.approval.e2e === true
+        shown.body.approval.e2e === true && opts.contextUnread !== true
           ? await kit.openForPerson(person, shown.body.approval)
           : (shown.body.approval.display_payload as DisplayPayload);
       const nonce = shown.body.decision?.nonce as string;
@@ -369,6 +374,7 @@ export async function createApprovalTestKit(
         credential,
         ...(decision === "approve" ? { number: opts.number ?? (await numberOf(approvalId)) } : {}),
         ...(opts.notRequested ? { not_requested: true } : {}),
+        ...(opts.contextUnread ? { context_unread: true } : {}),
       };
       opts.tamper?.(body);
       const res = await personCall(person, "POST", `/v1/me/approvals/${approvalId}/decision`, body);
