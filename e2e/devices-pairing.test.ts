@@ -368,18 +368,6 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     await page.getByTestId("agent-fingerprint-unverified").waitFor();
     assert.equal(await page.getByText(fingerprint).count(), 0);
 
-    // Still locked: an end-to-end request says so, and can be rejected but not approved.
-    const title = "Rotate the signing key";
-    const asked = await agent.requestApproval({ actionType: "deploy.keys", title, context: { note: MARKER } });
-    await openRequest(page, asked.id, title);
-    await page.getByTestId("context-locked").waitFor();
-    assert.equal(await page.getByText(MARKER).count(), 0);
-    assert.equal(await page.getByRole("button", { name: "Approve" }).isDisabled(), true);
-    await check(page, "09-request-locked");
-    await page.getByRole("button", { name: "Reject" }).click();
-    await page.locator('[data-status="rejected"]').waitFor();
-    assert.equal((await asked.wait()).status, "rejected");
-
     // Revoked from the first device (after a passkey confirmation): its session ends, and the push
     // subscription it sent goes with it.
     const mine = await page.evaluate(async () => {
@@ -402,6 +390,55 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     assert.ok(!(await endpoints()).includes(pushEndpoint), "revoking the device removed its push subscription");
     await page.reload();
     await page.waitForURL(/\/signin$/);
+  });
+
+  it("a locked device rejects an end-to-end request unread: the hash is over the payload as served (context null), and the decision says context_unread", async () => {
+    const locked = await secondBrowser();
+    const page = locked.page;
+    await page.getByText("This device cannot read end-to-end context yet.").waitFor();
+    // Locked: an end-to-end request says so, and can be rejected but not approved.
+    const title = "Rotate the signing key";
+    const asked = await agent.requestApproval({ actionType: "deploy.keys", title, context: { note: MARKER } });
+    await openRequest(page, asked.id, title);
+    await page.getByTestId("context-locked").waitFor();
+    assert.equal(await page.getByText(MARKER).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Approve" }).isDisabled(), true);
+    await check(page, "09-request-locked");
+    const sent = page.waitForRequest(
+      (req) => req.url() === `${server.url}/v1/me/approvals/${asked.id}/decision` && req.method() === "POST",
+    );
+    const answered = page.waitForResponse(
+      (res) => res.url() === `${server.url}/v1/me/approvals/${asked.id}/decision` && res.request().method() === "POST",
+    );
+    await page.getByRole("button", { name: "Reject" }).click();
+    const answer = await answered;
+    const body = (await sent).postDataJSON() as {
+      decision: string;
+      display_payload_hash: string;
+      context_unread?: boolean;
+    };
+    assert.equal(body.decision, "reject");
+    assert.equal(body.context_unread, true);
+    // No made-up context: the hash is over the person view's payload, whose context is null.
+    const view = await page.evaluate(async (id) => {
+      const res = await fetch(`/v1/me/approvals/${id}`, { headers: { accept: "application/json" } });
+      return (await res.json()) as { approval: { display_payload: DisplayPayload } };
+    }, asked.id);
+    assert.equal(view.approval.display_payload.context, null);
+    assert.equal(body.display_payload_hash, await displayPayloadHash(view.approval.display_payload));
+
+    // The server takes it (it checks the hash against the payload it served, context null).
+    assert.equal(answer.status(), 200, await answer.text());
+    await page.locator('[data-status="rejected"]').waitFor();
+    assert.equal((await asked.wait()).status, "rejected");
+    // The server recorded that the person rejected without reading the context.
+    const evidence = await page.evaluate(async (id) => {
+      const res = await fetch(`/v1/me/approvals/${id}/evidence`, { headers: { accept: "application/json" } });
+      return (await res.json()) as { decision?: string; display_payload_hash?: string; context_unread?: boolean };
+    }, asked.id);
+    assert.equal(evidence.decision, "reject");
+    assert.equal(evidence.display_payload_hash, body.display_payload_hash);
+    assert.equal(evidence.context_unread, true);
   });
 
   it("recovers the account on a new browser with an email code, a recovery code and the secret, and reads end-to-end context again", async () => {

@@ -72,11 +72,22 @@ describe("opening an end-to-end request on the app", () => {
     );
   });
 
-  it("says locked, with no context, when this device holds no key", async () => {
+  it("says locked, keeping the served null context, when this device holds no key", async () => {
     const pair = generateAccountKeyPair();
-    const opened = await openApprovalContext(await e2eApproval(pair.publicKey));
+    const approval = await e2eApproval(pair.publicKey);
+    const opened = await openApprovalContext(approval);
     assert.deepEqual(opened.context, { kind: "locked" });
-    assert.deepEqual(opened.payload?.context, {});
+    assert.equal(opened.payload?.context, null, "no made-up context");
+    // The hash a rejection without reading carries: the payload exactly as served, context null,
+    // which the server can compute too.
+    assert.equal(
+      await displayPayloadHash(opened.payload as DisplayPayload),
+      await displayPayloadHash(approval.display_payload as DisplayPayload),
+    );
+    assert.equal(
+      await displayPayloadHash(opened.payload as DisplayPayload),
+      await displayPayloadHash({ ...shown, context: null } as unknown as DisplayPayload),
+    );
   });
 
   it("says unreadable when the request was sealed to another key set or another request", async () => {
@@ -89,6 +100,8 @@ describe("opening an end-to-end request on the app", () => {
     moved.display_payload = { ...(moved.display_payload as DisplayPayload), title: "Deploy v3" };
     const opened = await openApprovalContext(moved);
     assert.equal(opened.context.kind, "unreadable");
+    assert.equal(opened.payload?.context, null);
+    assert.equal(other.payload?.context, null);
     assert.ok(opened.context.kind === "unreadable" && isCountersignError(opened.context.error, "e2e_decrypt_failed"));
   });
 

@@ -30,8 +30,8 @@ export function bindingOf(payload: Omit<DisplayPayload, "context">): E2eBinding 
 /**
  * The display payload to render and hash (DESIGN §4.5, §4.11). For an end-to-end request the
  * context is opened here and put in place of the server's null; when it cannot be opened the
- * payload carries an empty context, which the screen never shows as the request's context and
- * allows only a rejection on.
+ * payload keeps `context: null` as served: nothing is made up, the screen allows only a rejection,
+ * and that rejection's hash is over this payload and says `context_unread` (decision-body.ts).
  */
 export async function openApprovalContext(
   approval: Approval,
@@ -40,8 +40,10 @@ export async function openApprovalContext(
   const sealed = approval.context_e2e;
   if (shown === null || approval.e2e !== true || sealed == null) return { payload: shown, context: { kind: "plain" } };
   const key = accountPrivateKey(sealed.kid);
+  // Typed as the display payload, but with the null context the server served: the hash of a
+  // rejection without reading is over exactly that.
+  const hidden = { ...shown, context: null } as unknown as DisplayPayload;
   if (key === null) {
-    const hidden = { ...shown, context: {} };
     // Unlocked, but with another key set: the request was sealed to a key set since replaced.
     if (keyring.value.status === "unlocked") {
       return { payload: hidden, context: { kind: "unreadable", error: new CountersignError("account_key_changed") } };
@@ -52,6 +54,6 @@ export async function openApprovalContext(
     const context = await openContext({ privateKey: key, sealed, binding: bindingOf(shown) });
     return { payload: { ...shown, context }, context: { kind: "opened" } };
   } catch (error) {
-    return { payload: { ...shown, context: {} }, context: { kind: "unreadable", error } };
+    return { payload: hidden, context: { kind: "unreadable", error } };
   }
 }

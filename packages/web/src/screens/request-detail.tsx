@@ -8,6 +8,7 @@ import {
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import { ApiError } from "../api/api-error.ts";
+import { decisionBody } from "../api/decision-body.ts";
 import type { Approval, ApprovalDetail } from "../api/types.ts";
 import { AgentBadge, ConfirmDialog, Countdown, ErrorMessage, Loading, ScreenTitle } from "../components/common.tsx";
 import { ContextTable } from "../components/context-table.tsx";
@@ -158,14 +159,19 @@ export function RequestDetail({ id }: { id: string }) {
         userVerification: "required",
         timeout: 120_000,
       });
-      await api<Approval>("POST", `/v1/me/approvals/${approval.id}/decision`, {
-        decision,
-        ...(decision === "approve" ? { number: digits } : {}),
-        display_payload_hash: hash,
-        nonce: ticket.nonce,
-        credential,
-        ...(notRequested ? { not_requested: true } : {}),
-      });
+      await api<Approval>(
+        "POST",
+        `/v1/me/approvals/${approval.id}/decision`,
+        decisionBody({
+          decision,
+          digits,
+          displayPayloadHash: hash,
+          nonce: ticket.nonce,
+          credential,
+          notRequested,
+          context: context.kind,
+        }),
+      );
     } catch (caught) {
       setError(caught);
       if (caught instanceof ApiError && caught.code === "number_mismatch") setDigits("");
