@@ -18,6 +18,12 @@ const { refreshKeyring } = await import("./refresh-keyring.ts");
 const { memoryKeyIds } = await import("./key-id-memory.ts");
 const { readAuk } = await import("./read-auk.ts");
 
+/** The key set id the keyring is unlocked with, or null (read afresh: not narrowed by earlier asserts). */
+function unlockedWith(): string | null {
+  const state = keyring.peek();
+  return state.status === "unlocked" ? state.accountKeyId : null;
+}
+
 const account = { id: "usr_keyring", email: "k@example.com", created_at: "", recovery_codes_remaining: 10 };
 
 type Json = Record<string, unknown>;
@@ -143,11 +149,11 @@ describe("unlocking this device from its bundle", () => {
   it("moves to a new key set the server names as active whose bundle opens under its id", async () => {
     const { record, sets, serving, memory } = await twoKeySets();
     await refreshKeyring(account, record, memory);
-    assert.ok(keyring.value.status === "unlocked" && keyring.value.accountKeyId === sets.old.body.id);
+    assert.equal(unlockedWith(), sets.old.body.id);
     serving.active = "current";
     serving.bundleOf = "current";
     await refreshKeyring(account, record, memory);
-    assert.ok(keyring.value.status === "unlocked" && keyring.value.accountKeyId === sets.current.body.id);
+    assert.equal(unlockedWith(), sets.current.body.id);
     assert.deepEqual(await memory.seen(account.id, "dev_keyring"), [sets.old.body.id, sets.current.body.id]);
   });
 
@@ -171,7 +177,7 @@ describe("unlocking this device from its bundle", () => {
     // The newest stays the newest: the current key set unlocks again.
     serving.bundleOf = "current";
     await refreshKeyring(account, record, memory);
-    assert.ok(keyring.value.status === "unlocked" && keyring.value.accountKeyId === sets.current.body.id);
+    assert.equal(unlockedWith(), sets.current.body.id);
   });
 
   it("opens nothing when the server relabels an old bundle as a new key set, or serves another set's bundle", async () => {
