@@ -41,8 +41,11 @@ export interface AgentClientOptions {
    * The account key set to encrypt `context` to (DESIGN §4.11), as enrolment answered it; read
    * from the key file when left out. With a pin, every request's context is sealed to it and only
    * the ciphertext is sent, and receipts are checked against the locally computed display hash.
+   * `null` says the agent sends plaintext context. When neither this nor the key file says, the
+   * client asks `whoami` once before it first sends a context, and refuses to send it in plaintext
+   * for an agent created with end-to-end context (`e2e_context_required`).
    */
-  readonly e2e?: E2ePin;
+  readonly e2e?: E2ePin | null;
   /** The `fetch` to use (a proxy-aware one, or a test double); the global one by default. */
   readonly fetch?: typeof fetch;
   /** The current time in milliseconds, for signatures' `created`; `Date.now` by default. */
@@ -74,6 +77,11 @@ export interface AgentIdentity {
   readonly defaultTtlSeconds: number | null;
   readonly credentialsVersion: number;
   readonly keyId: string | null;
+  /**
+   * The account key set the server says the agent is pinned to, or null. For information only:
+   * the pin used is the one from enrolment, never this.
+   */
+  readonly e2e: E2ePin | null;
 }
 
 /**
@@ -221,8 +229,10 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
   if (serverOption === undefined) throw invalidOption("server is required (the key file does not name one)");
   const server = parseServerUrl(serverOption);
   const agentId = options.agentId ?? file?.agent_id;
-  const pinSource = options.e2e ?? file?.e2e;
-  const e2e = pinSource === undefined ? undefined : parseE2ePin(pinSource);
+  const pinSource = options.e2e !== undefined ? options.e2e : file?.e2e;
+  const e2e = pinSource === undefined || pinSource === null ? undefined : parseE2ePin(pinSource);
+  // Without a pin: whether plaintext context may be sent, known (null pin) or asked once.
+  let plaintextAllowed: Promise<boolean> | undefined = pinSource === null ? Promise.resolve(true) : undefined;
   const retries = options.retries ?? 3;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const graceMs = options.expiryGraceMs ?? 30_000;
@@ -275,6 +285,22 @@ export async function createAgentClient(options: AgentClientOptions): Promise<Ag
       let json = approvalRequestBody(input);
       let context: Record<string, unknown> | undefined;
       const idempotencyKey = call.idempotencyKey ?? globalThis.crypto.randomUUID();
+      if (e2e === undefined && input.context !== undefined) {
+        plaintextAllowed ??= client.whoami({ ...(call.signal ? { signal: call.signal } : {}) }).then(
+          (me) => me.e2e === null,
+          (error: unknown) => {
+            plaintextAllowed = undefined;
+            throw error;
+          },
+        );
+        if (!(await plaintextAllowed)) {
+          throw new CountersignError("e2e_context_required", {
+            message:
+              "This agent encrypts its context end to end, but this client has no pinned account key: enrol again " +
+              "(the key file then holds the pin) or pass e2e; the context was not sent.",
+          });
+        }
+      }
       if (e2e !== undefined) {
         // HPKE sealing is randomized: a caller retrying with its own Idempotency-Key must send the
         // same ciphertext again, or the server sees another body (idempotency_key_reused).
@@ -414,5 +440,6 @@ function parseIdentity(body: unknown): AgentIdentity {
     defaultTtlSeconds: typeof view.default_ttl_seconds === "number" ? view.default_ttl_seconds : null,
     credentialsVersion: typeof view.credentials_version === "number" ? view.credentials_version : 0,
     keyId: typeof view.key_id === "string" ? view.key_id : null,
+    e2e: view.e2e === undefined || view.e2e === null ? null : parseE2ePin(view.e2e),
   });
 }

@@ -126,6 +126,13 @@ export async function enrollAgent(options: EnrollAgentOptions): Promise<Enrolled
     apiBaseUrl,
     credentialsVersion: typeof answer.credentials_version === "number" ? answer.credentials_version : 1,
     e2e,
-    key: { ...jwk, kid: keyId, agent_id: answer.agent_id, server: apiBaseUrl, ...(e2e === undefined ? {} : { e2e }) },
+    key: {
+      ...jwk,
+      kid: keyId,
+      agent_id: answer.agent_id,
+      server: apiBaseUrl,
+      // null records that this agent sends plaintext context; absent only from an older server.
+      ...(e2e !== undefined ? { e2e } : answer.e2e === null ? { e2e: null } : {}),
+    },
   };
 }

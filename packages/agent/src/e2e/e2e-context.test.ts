@@ -201,6 +201,44 @@ for (const kind of testDatabaseKinds()) {
       assert.equal((await pending.wait()).status, "approved");
     });
 
+    it("an unpinned client learns from whoami that the agent is end to end, and sends no plaintext context", async () => {
+      await world.kit.giveAccountKey(world.person);
+      const { code } = await createE2eAgent();
+      const enrolled = await enrollAgent({ server: world.server, code, now: () => world.kit.clock.now() });
+      const unpinned = await createAgentClient({
+        server: world.server,
+        privateKey: { ...enrolled.key },
+        agentId: enrolled.agentId,
+        now: () => world.kit.clock.now(),
+      });
+      const me = await unpinned.whoami();
+      assert.deepEqual(me.e2e, enrolled.e2e, "whoami names the pinned key set");
+      const creates = () => world.door.seen.filter((r) => r.method === "POST" && r.target === "/v1/approvals").length;
+      const before = creates();
+      await assert.rejects(
+        unpinned.requestApproval({ actionType: "deploy.unpinned", title: "Unpinned", context: { secret: "s" } }),
+        (error: unknown) => isCountersignError(error, "e2e_context_required"),
+      );
+      assert.equal(creates(), before, "the plaintext context was never sent");
+
+      // A plaintext agent's client asks once, then sends as before; its key file records null.
+      const plainCode = await world.enrollmentCode();
+      const plain = await enrollAgent({ server: world.server, code: plainCode, now: () => world.kit.clock.now() });
+      assert.equal(plain.key.e2e, null);
+      const plainClient = await createAgentClient({
+        server: world.server,
+        privateKey: { ...plain.key },
+        agentId: plain.agentId,
+        now: () => world.kit.clock.now(),
+      });
+      const asked = await plainClient.requestApproval({
+        actionType: "deploy.plain",
+        title: "Plain",
+        context: { a: 1 },
+      });
+      assert.equal(asked.created, true);
+    });
+
     it("checks the pin: a fingerprint that is not its key's is refused", () => {
       const pin = { account_key_id: `ak_${"A".repeat(22)}`, public_key: toBase64Url(randomBytes(32)) };
       assert.throws(

@@ -22,8 +22,11 @@ export interface AgentKeyFile extends Ed25519PrivateJwk {
   readonly agent_id?: string;
   /** The API origin the enrolment answered with (`api_base_url`). */
   readonly server?: string;
-  /** The account key set context is encrypted to, pinned at enrolment (DESIGN §4.11). */
-  readonly e2e?: E2ePin;
+  /**
+   * The account key set context is encrypted to, pinned at enrolment (DESIGN §4.11); null when
+   * enrolment said the agent sends plaintext context. Absent in files written before.
+   */
+  readonly e2e?: E2ePin | null;
 }
 
 /**
@@ -58,8 +61,9 @@ export function parseAgentKeyFile(value: unknown): AgentKeyFile {
   if (fields.server !== undefined && (typeof fields.server !== "string" || !URL.canParse(fields.server))) {
     throw problem("server must be a URL");
   }
-  let e2e: E2ePin | undefined;
-  if (fields.e2e !== undefined) {
+  let e2e: E2ePin | null | undefined;
+  if (fields.e2e === null) e2e = null;
+  else if (fields.e2e !== undefined) {
     try {
       e2e = parseE2ePin(fields.e2e);
     } catch {

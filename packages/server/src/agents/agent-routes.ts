@@ -13,7 +13,7 @@ import { sweepAgentRecords } from "./sweep-agent-records.ts";
 export function registerAgentRoutes(app: FastifyInstance, services: AppServices): void {
   registerAgentManagementRoutes(app, services);
   registerAgentEnrollRoute(app, services);
-  registerAgentWhoamiRoute(app);
+  registerAgentWhoamiRoute(app, services);
   registerPeriodicSweep(app, "agent idempotency keys and enrolment codes", () =>
     sweepAgentRecords(services.db, services.clock.now()),
   );

@@ -149,6 +149,7 @@ export const WhoamiSchema = Type.Object(
     default_ttl_seconds: Type.Union([Type.Integer(), Type.Null()]),
     credentials_version: Type.Integer(),
     key_id: Type.Union([Type.String(), Type.Null()]),
+    e2e: AgentE2eKeySchema,
   },
   { additionalProperties: false },
 );

@@ -70,6 +70,8 @@ describeEachDatabase("signed agent requests", (ctx) => {
       default_ttl_seconds: null,
       credentials_version: 1,
       key_id: agent.key.keyId,
+      // A plaintext agent: no account key set pinned (DESIGN §4.11).
+      e2e: null,
     });
   });
 
