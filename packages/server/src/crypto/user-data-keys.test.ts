@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { beforeEach, it } from "node:test";
 import { fromBase64Url, toBase64Url } from "@countersign/protocol";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
-import type { Database } from "../db/database.ts";
+import type { Database, Transaction } from "../db/database.ts";
 import { openPgDatabase } from "../db/pg-database.ts";
 import { countDataKeysByKek } from "./count-data-keys-by-kek.ts";
 import { decryptFieldText, encryptField, type FieldContext } from "./field-cipher.ts";
@@ -73,6 +73,55 @@ describeEachDatabase("user data keys", (ctx) => {
       { user_id: "user-1", kek_id: "k1" },
       { user_id: "user-2", kek_id: "k1" },
     ]);
+  });
+
+  it("reads a key once per transaction, and again in the next one", async () => {
+    const { kid } = await keys.forWriting(ctx.db, "memo-user");
+    const reads: string[] = [];
+    const counting = (tx: Transaction): Transaction => ({
+      ...tx,
+      afterCommit: tx.afterCommit,
+      exec: tx.exec,
+      query: (sql, params) => {
+        reads.push(sql);
+        return tx.query(sql, params);
+      },
+    });
+    await ctx.db.transaction(async (raw) => {
+      const tx = counting(raw);
+      const a = await keys.forWriting(tx, "memo-user");
+      const b = await keys.forWriting(tx, "memo-user");
+      assert.deepEqual(b, a);
+      assert.deepEqual(await keys.loadKey(tx, kid), a.key);
+    });
+    assert.equal(reads.length, 1, "one read serves the whole transaction");
+    await ctx.db.transaction((raw) => keys.forWriting(counting(raw), "memo-user"));
+    assert.equal(reads.length, 2, "the next transaction reads afresh");
+    // Outside a transaction (the pool), nothing is remembered.
+    await keys.forWriting(ctx.db, "memo-user");
+    await keys.forWriting(ctx.db, "memo-user");
+  });
+
+  it("forgets a transaction's keys when it erases one, and never remembers a key it created", async () => {
+    await ctx.db.transaction(async (tx) => {
+      const before = await keys.forWriting(tx, "memo-erased");
+      assert.equal(await keys.erase(tx, "memo-erased"), true);
+      assert.equal(await keys.loadKey(tx, before.kid), null, "the erased key is not served from memory");
+      const after = await keys.forWriting(tx, "memo-erased");
+      assert.notEqual(after.kid, before.kid);
+    });
+    // A key created inside a savepoint that rolls back must not be handed out afterwards.
+    await ctx.db.transaction(async (tx) => {
+      await tx.query("SAVEPOINT unit");
+      const created = await keys.forWriting(tx, "memo-savepoint");
+      await tx.query("ROLLBACK TO SAVEPOINT unit");
+      const again = await keys.forWriting(tx, "memo-savepoint");
+      assert.notEqual(again.kid, created.kid, "the rolled-back key was forgotten");
+      const { rows } = await tx.query<{ key_id: string }>(
+        "SELECT key_id FROM user_data_keys WHERE user_id = 'memo-savepoint'",
+      );
+      assert.deepEqual(rows, [{ key_id: again.kid }]);
+    });
   });
 
   it("gives 20 concurrent first uses, each in its own transaction, one and the same key", async () => {

@@ -1,6 +1,6 @@
 import { randomFillSync } from "node:crypto";
 import { toBase64Url } from "@countersign/protocol";
-import type { Database, Queryable } from "../db/database.ts";
+import type { Database, Queryable, Transaction } from "../db/database.ts";
 import { assertText } from "./assert-text.ts";
 import { generateDataKey, rewrapDataKey, unwrapDataKey, wrapDataKey } from "./data-key.ts";
 import { isKeyId } from "./key-id.ts";
@@ -11,9 +11,13 @@ import type { KeyRing } from "./key-ring.ts";
  * T-5): created on first use, stored only wrapped by the key ring's current key-encryption key
  * (KEK), re-wrapped by `countersign keys rotate`, deleted to erase a user.
  *
- * There is no in-process cache of unwrapped keys: another process may erase a key at any moment,
- * and a cache that kept serving it would read (and, worse, write) under a key that no longer
- * exists. Each call costs one indexed read and a 32-byte unwrap.
+ * There is no in-process cache of unwrapped keys across transactions: another process may erase a
+ * key at any moment, and a cache that kept serving it would read (and, worse, write) under a key
+ * that no longer exists. Within one transaction a key that was read is remembered (an approval
+ * and its audit event seal under the same key; a group commit seals many under a few), because a
+ * transaction cannot outlive what it read any more than it could without the memo. A key created
+ * in the transaction is not: a savepoint rolled back around its INSERT would leave the memo
+ * holding a key that exists nowhere.
  */
 export interface UserDataKeys {
   /**
@@ -81,6 +85,22 @@ interface StoredKey {
  * ```
  */
 export function createUserDataKeys(ring: KeyRing): UserDataKeys {
+  // Per open transaction: user id → its key, key id → its key. Weak, so a finished transaction's
+  // entries go with it; only transactions (which have afterCommit) get one, never the pool.
+  const memos = new WeakMap<
+    Queryable,
+    { byUser: Map<string, { kid: string; key: Uint8Array }>; byKid: Map<string, Uint8Array> }
+  >();
+  const memoOf = (q: Queryable) => {
+    if (typeof (q as Partial<Transaction>).afterCommit !== "function") return undefined;
+    let memo = memos.get(q);
+    if (memo === undefined) {
+      memo = { byUser: new Map(), byKid: new Map() };
+      memos.set(q, memo);
+    }
+    return memo;
+  };
+
   function unwrapStored(row: StoredKey): Uint8Array {
     const key = unwrapDataKey(ring, row.user_id, row.kek_id, row.wrapped);
     if (key !== null) return key;
@@ -104,9 +124,17 @@ export function createUserDataKeys(ring: KeyRing): UserDataKeys {
   return Object.freeze({
     async forWriting(q: Queryable, userId: string) {
       assertText(userId, "userId");
+      const memo = memoOf(q);
+      const known = memo?.byUser.get(userId);
+      if (known !== undefined) return known;
       for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt += 1) {
         const existing = await readByUser(q, userId);
-        if (existing !== undefined) return { kid: existing.key_id, key: unwrapStored(existing) };
+        if (existing !== undefined) {
+          const found = { kid: existing.key_id, key: unwrapStored(existing) };
+          memo?.byUser.set(userId, found);
+          memo?.byKid.set(found.kid, found.key);
+          return found;
+        }
 
         const key = generateDataKey();
         const kid = newDataKeyId();
@@ -128,17 +156,26 @@ export function createUserDataKeys(ring: KeyRing): UserDataKeys {
     async loadKey(q: Queryable, kid: string) {
       // Not a kid of ours (a malformed envelope): no need to ask the database.
       if (!isKeyId(kid)) return null;
+      const memo = memoOf(q);
+      const known = memo?.byKid.get(kid);
+      if (known !== undefined) return known;
       const { rows } = await q.query<StoredKey>(
         "SELECT user_id, key_id, kek_id, wrapped FROM user_data_keys WHERE key_id = $1",
         [kid],
       );
       const row = rows[0];
-      return row === undefined ? null : unwrapStored(row);
+      if (row === undefined) return null;
+      const key = unwrapStored(row);
+      memo?.byKid.set(kid, key);
+      return key;
     },
 
     async erase(q: Queryable, userId: string) {
       assertText(userId, "userId");
       const { rowCount } = await q.query("DELETE FROM user_data_keys WHERE user_id = $1", [userId]);
+      // Nothing later in this transaction may seal or open under the erased key: forget them all
+      // (erasure is rare; the memo only saves reads).
+      memos.delete(q);
       return rowCount > 0;
     },
 
