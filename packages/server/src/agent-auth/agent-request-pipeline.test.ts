@@ -49,6 +49,7 @@ function fakeAgent(id: string): AuthenticatedAgent {
     ipAllowlist: [],
     defaultTtlSeconds: 300,
     lastUsedAt: null,
+    e2eAccountKeyId: null,
   };
 }
 

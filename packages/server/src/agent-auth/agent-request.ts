@@ -31,6 +31,8 @@ export interface AuthenticatedAgent {
   readonly defaultTtlSeconds: number | null;
   /** When a request last got through, in ms since the epoch; null before the first. */
   readonly lastUsedAt: number | null;
+  /** The account key set its context is encrypted to (DESIGN §4.11); null for plaintext context. */
+  readonly e2eAccountKeyId: string | null;
 }
 
 /** What the agents domain returns for a key id: the key, and whose it is. */

@@ -68,14 +68,3 @@ export async function findAccountKeysByIds(
 export function toAgentE2eKey(key: AccountKeyForPin): AgentE2eKey {
   return { account_key_id: key.id, public_key: toBase64Url(key.publicKey), fingerprint: key.fingerprint };
 }
-
-/** The key set an agent is pinned to, active or retired; undefined for a plaintext agent. */
-export async function findAgentPin(q: Queryable, agentId: string): Promise<AccountKeyForPin | undefined> {
-  const { rows } = await q.query<Row>(
-    `SELECT k.id, k.public_key, k.fingerprint, k.retired_at
-       FROM agents a JOIN account_keys k ON k.id = a.e2e_account_key_id
-      WHERE a.id = $1`,
-    [agentId],
-  );
-  return rows[0] === undefined ? undefined : toPin(rows[0]);
-}

@@ -39,6 +39,7 @@ export function toAuthenticatedAgent(row: AgentRow): AuthenticatedAgent {
     ipAllowlist: Object.freeze([...row.ip_allowlist]),
     defaultTtlSeconds: row.default_ttl_seconds,
     lastUsedAt: row.last_used_at?.getTime() ?? null,
+    e2eAccountKeyId: row.e2e_account_key_id,
   });
 }
 

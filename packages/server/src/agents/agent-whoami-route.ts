@@ -7,9 +7,9 @@ import { ErrorRef, WhoamiSchema } from "./agent-schemas.ts";
  * `GET /v1/agent/whoami`: the authenticated agent as the server sees it — id, name, auth mode
  * (from its row, T-10), verified flag, allowed action types. A cheap way for an agent to check
  * its credentials after enrolment, and the no-op request `bench/agents.ts` measures. `e2e` is the
- * account key set the agent is pinned to (one indexed read): a client without a pin learns from
- * it that it must not send plaintext context (DESIGN §4.11). It is for that refusal only — a pin
- * is taken from the enrolment answer, never from here.
+ * account key set the agent is pinned to (read only for such an agent; the pin's id comes with the
+ * agent row): a client without a pin learns from it that it must not send plaintext context
+ * (DESIGN §4.11). It is for that refusal only — a pin is taken from the enrolment answer, never here.
  */
 export function registerAgentWhoamiRoute(app: FastifyInstance, services: Pick<AppServices, "agents">): void {
   app.get(
@@ -36,7 +36,7 @@ export function registerAgentWhoamiRoute(app: FastifyInstance, services: Pick<Ap
         default_ttl_seconds: agent.defaultTtlSeconds,
         credentials_version: agent.credentialsVersion,
         key_id: auth.keyId,
-        e2e: await services.agents.e2eKeyOf(agent.id),
+        e2e: agent.e2eAccountKeyId === null ? null : await services.agents.e2eKeyOf(agent.e2eAccountKeyId),
       };
     },
   );

@@ -4,7 +4,7 @@ import type { Clock } from "../clock.ts";
 import type { Config } from "../config/config.ts";
 import type { Database } from "../db/database.ts";
 import { type AgentCredentials, createAgentCredentials } from "./agent-credentials.ts";
-import { type AgentE2eKey, findAccountKeysByIds, findAgentPin, toAgentE2eKey } from "./agent-e2e-key.ts";
+import { type AgentE2eKey, findAccountKeysByIds, toAgentE2eKey } from "./agent-e2e-key.ts";
 import { type EnrollmentInput, type EnrollmentResult, enrollAgentKey } from "./agent-enrollment.ts";
 import { type CreateAgentBody, type CreateAgentInput, parseCreateAgentBody } from "./agent-input.ts";
 import {
@@ -39,8 +39,8 @@ export interface AgentsService extends AgentCredentials {
   enroll(input: EnrollmentInput): Promise<EnrollmentResult>;
   /** The pinned key sets of end-to-end agents among `agents`, by account key id, for their views. */
   e2eKeysOf(agents: readonly AgentRow[]): Promise<ReadonlyMap<string, AgentE2eKey>>;
-  /** The key set an agent is pinned to, read fresh; null for a plaintext agent. */
-  e2eKeyOf(agentId: string): Promise<AgentE2eKey | null>;
+  /** A pinned key set by id (`AuthenticatedAgent.e2eAccountKeyId`); null when there is none. */
+  e2eKeyOf(accountKeyId: string): Promise<AgentE2eKey | null>;
 }
 
 /** What the agent domain is built from. */
@@ -86,8 +86,8 @@ export function createAgentsService(deps: AgentsServiceDeps): AgentsService {
       const keys = await findAccountKeysByIds(deps.db, ids);
       return new Map([...keys].map(([id, key]) => [id, toAgentE2eKey(key)]));
     },
-    async e2eKeyOf(agentId: string) {
-      const pin = await findAgentPin(deps.db, agentId);
+    async e2eKeyOf(accountKeyId: string) {
+      const pin = (await findAccountKeysByIds(deps.db, [accountKeyId])).get(accountKeyId);
       return pin === undefined ? null : toAgentE2eKey(pin);
     },
   });
