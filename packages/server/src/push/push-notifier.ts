@@ -147,12 +147,8 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
 
   const fanOut = async (row: Parameters<PushNotifier["approvalCreated"]>[0]) => {
     if (row.expires_at.getTime() <= clock.now()) return;
-    const settings = await db.query<{ notifications_enabled: boolean }>(
-      "SELECT notifications_enabled FROM user_settings WHERE user_id = $1",
-      [row.user_id],
-    );
-    if (settings.rows[0]?.notifications_enabled === false) return;
-    const targets = (await subscriptions.listForUser(db, row.user_id)).filter(
+    // Nothing when the person turned notifications off (user_settings), in the same statement.
+    const targets = (await subscriptions.listForUser(db, row.user_id, { onlyIfNotificationsEnabled: true })).filter(
       (s) => senders[s.target.kind] !== undefined,
     );
     if (targets.length === 0) return;
