@@ -47,6 +47,76 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
     assert.equal(report.ok, true, JSON.stringify(report));
   });
 
+  it("runs a batch without savepoints, and again with them only when a unit fails", async () => {
+    const statements: string[] = [];
+    const recording = {
+      ...ctx.db,
+      kind: ctx.db.kind,
+      transaction: <T>(fn: Parameters<typeof ctx.db.transaction<T>>[0]) =>
+        ctx.db.transaction((tx) =>
+          fn({
+            ...tx,
+            afterCommit: (callback) => tx.afterCommit(callback),
+            query: (sql, params) => {
+              statements.push(sql);
+              return tx.query(sql, params);
+            },
+          }),
+        ),
+    } as typeof ctx.db;
+    // maxConcurrent 1 with a first unit that waits: the others queue up into one batch.
+    const grouped = createGroupedAuditTransactions({ db: recording, audit: fx.audit, maxConcurrent: 1, maxBatch: 16 });
+    const batch = async (base: number, failing: number | null) => {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const first = grouped.run(async (tx) => {
+        await gate;
+        await tx.query("INSERT INTO grouped_things (id, label) VALUES ($1, 'gate')", [base]);
+        return { value: base, events: [sampleEvent(base)] };
+      });
+      const runs = new Map<number, number>();
+      const rest = Array.from({ length: 6 }, (_, k) => {
+        const id = base + 1 + k;
+        return grouped.run(async (tx) => {
+          runs.set(id, (runs.get(id) ?? 0) + 1);
+          await tx.query("INSERT INTO grouped_things (id, label) VALUES ($1, 'batched')", [id]);
+          if (id === failing) throw new Error("this unit fails");
+          return { value: id, events: [sampleEvent(id)] };
+        });
+      });
+      release();
+      await first;
+      statements.length = 0;
+      const settled = await Promise.allSettled(rest);
+      return { settled, runs, savepoints: statements.filter((sql) => sql.startsWith("SAVEPOINT")).length };
+    };
+
+    const clean = await batch(2_000, null);
+    assert.ok(clean.settled.every((r) => r.status === "fulfilled"));
+    assert.equal(clean.savepoints, 0, "a batch whose units all succeed takes no savepoint");
+
+    const failing = await batch(3_000, 3_003);
+    assert.deepEqual(
+      failing.settled.map((r) => r.status),
+      ["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled"],
+    );
+    assert.ok(failing.savepoints > 0, "after a failure the batch ran again guarded");
+    assert.ok(
+      [...failing.runs.values()].some((n) => n === 2),
+      "units before the failure ran twice",
+    );
+    const { rows } = await ctx.db.query<{ id: number }>(
+      "SELECT id FROM grouped_things WHERE id BETWEEN 3001 AND 3006 ORDER BY id",
+    );
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      [3001, 3002, 3004, 3005, 3006],
+      "each kept unit's row exists once; the failed unit's does not",
+    );
+  });
+
   it("groups units into fewer transactions than units while transactions are busy", async () => {
     let transactions = 0;
     const counting = {

@@ -32,13 +32,15 @@ interface Unit {
  * Group commit for the audit log. Every append takes the chain's lock and holds it until its
  * transaction commits (T-12), so one request per transaction caps audited writes at one commit
  * at a time — about 1,200/s here (DESIGN §4.12). Under load this runs several units in one
- * transaction instead, each inside its own SAVEPOINT so that one unit's failure rolls back only
- * that unit, then appends all their events with one `appendAll` and commits once: the lock is
- * taken once per batch. With little load a unit runs alone at once, with no added latency;
+ * transaction instead, then appends all their events with one `appendAll` and commits once: the
+ * lock is taken once per batch. A batch first runs without savepoints; should a unit fail, the
+ * batch is rolled back and run again with each unit inside its own SAVEPOINT, so that one unit's
+ * failure rolls back only that unit. With little load a unit runs alone at once, with no added latency;
  * batches only form while `maxConcurrent` transactions are already running.
  *
- * A unit's `tx.afterCommit` callbacks run only if its savepoint was kept and the shared
- * transaction committed.
+ * A unit's `tx.afterCommit` callbacks run only if the unit succeeded and the shared transaction
+ * committed. A unit may run more than once (a failed neighbour, a deadlock): it must do all its
+ * work through `tx` and compute nothing it cannot compute again.
  *
  * Locks: units of one batch run in the order of their `orderKey`, so two batches that lock rows
  * of the same people take those locks in the same order and cannot deadlock on them; give units
@@ -81,7 +83,7 @@ export function createGroupedAuditTransactions(deps: {
     }
   };
 
-  async function runBatch(batch: Unit[], attempt = 1): Promise<void> {
+  async function runBatch(batch: Unit[], attempt = 1, mode: "optimistic" | "guarded" = "optimistic"): Promise<void> {
     if (batch.length === 1) {
       const unit = batch[0] as Unit;
       try {
@@ -99,6 +101,12 @@ export function createGroupedAuditTransactions(deps: {
     }
 
     batch.sort((a, b) => (a.orderKey < b.orderKey ? -1 : a.orderKey > b.orderKey ? 1 : 0));
+    // Optimistic first: no SAVEPOINT around each unit, because units rarely fail (a throttle, a
+    // bad input) and the two statements per unit cost more than the rare re-run. If one does
+    // fail, the whole transaction is rolled back and the batch runs again with a savepoint per
+    // unit, so the failure stays that unit's own. Units must be safe to run again anyway: a
+    // deadlock re-runs a batch too.
+    const guarded = mode === "guarded";
     const settled: { unit: Unit; ok: boolean; value: unknown }[] = [];
     try {
       await db.transaction(async (tx) => {
@@ -113,6 +121,18 @@ export function createGroupedAuditTransactions(deps: {
               own.push(fn);
             },
           };
+          if (!guarded) {
+            let result: Awaited<ReturnType<AuditedWork<unknown>>>;
+            try {
+              result = await unit.work(unitTx);
+            } catch (error) {
+              throw new UnitFailed(error);
+            }
+            events.push(...result.events);
+            callbacks.push(...own);
+            settled.push({ unit, ok: true, value: result.value });
+            continue;
+          }
           await tx.query("SAVEPOINT grouped_unit");
           try {
             const result = await unit.work(unitTx);
@@ -130,8 +150,10 @@ export function createGroupedAuditTransactions(deps: {
         for (const fn of callbacks) tx.afterCommit(fn);
       });
     } catch (error) {
+      // A unit failed without a savepoint: nothing was written; run the batch guarded.
+      if (error instanceof UnitFailed) return runBatch(batch, attempt, "guarded");
       // The shared transaction failed (the append or the commit): nothing was written.
-      if (attempt < 3 && isRetryable(error)) return runBatch(batch, attempt + 1);
+      if (attempt < 3 && isRetryable(error)) return runBatch(batch, attempt + 1, mode);
       for (const unit of batch) unit.reject(error);
       return;
     }
@@ -154,6 +176,13 @@ export function createGroupedAuditTransactions(deps: {
       });
     },
   });
+}
+
+/** A unit of an optimistic batch threw: the batch is rolled back and run again guarded. */
+class UnitFailed extends Error {
+  constructor(cause: unknown) {
+    super("a unit of an optimistic batch failed", { cause });
+  }
 }
 
 /** Deadlock detected (40P01) or serialization failure (40001): the transaction may simply be run again. */
