@@ -60,13 +60,16 @@ export function buildWebApp(): string {
  * database in a temporary directory, with the public URL `http://localhost:<port>`: the app
  * origin, the API origin and the passkeys' relying party id `localhost`. With `captureLogs` the
  * server logs at `info` (every request, as in production) into `logs`, for tests that check what
- * reaches the log.
+ * reaches the log. `stepUpMaxAgeSeconds` shortens how long a passkey confirmation counts (the
+ * server's `auth.stepUpMaxAgeSeconds`, 5 minutes), for tests of a session whose proof has lapsed.
  */
-export async function startE2eServer(options: { captureLogs?: boolean } = {}): Promise<E2eServer> {
+export async function startE2eServer(
+  options: { captureLogs?: boolean; stepUpMaxAgeSeconds?: number } = {},
+): Promise<E2eServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "cs-e2e-"));
   const url = `http://localhost:${port}`;
-  const config = loadConfig(
+  const loaded = loadConfig(
     {
       COUNTERSIGN_ENV: "test",
       COUNTERSIGN_DATA_DIR: join(dir, "data"),
@@ -76,6 +79,10 @@ export async function startE2eServer(options: { captureLogs?: boolean } = {}): P
     },
     { cwd: dir },
   );
+  const config =
+    options.stepUpMaxAgeSeconds === undefined
+      ? loaded
+      : { ...loaded, auth: { ...loaded.auth, stepUpMaxAgeSeconds: options.stepUpMaxAgeSeconds } };
   const database: TestDatabase = await createTestDatabase("pglite");
   const mailer = createMemoryMailer();
   const services = createAppServices({ config, db: database.db }, { mailer });

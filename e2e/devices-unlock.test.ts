@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { type AgentClient, createAgentClient } from "../packages/agent/src/index.ts";
+import { spawnCli } from "../packages/agent/src/test-support/cli-process.ts";
+import {
+  CHROMIUM,
+  launchChromium,
+  openPhone,
+  type Phone,
+  SCREENSHOTS,
+  seriousA11yViolations,
+} from "./support/browser.ts";
+import { buildWebApp, type E2eServer, startE2eServer } from "./support/e2e-server.ts";
+
+const EMAIL = "ada@example.com";
+const MARKER = "e2e-unlock-marker-41c9";
+/**
+ * How long a passkey confirmation counts on this server. The default (5 minutes) would make the
+ * test wait that long for a recovery session's proof to lapse; this is long enough for the
+ * recovery flow to store its bundle and short enough to wait out.
+ */
+const STEP_UP_SECONDS = 10;
+
+// Issue 9 in the browser, the paths around a device's own bundle: a session that is no longer
+// proven by a passkey gets no bundle until "Unlock with your passkey".
+const skip = existsSync(CHROMIUM) ? false : `needs Debian's Chromium at ${CHROMIUM} (apt-get install chromium)`;
+
+interface DeviceListBody {
+  current_device_id: string | null;
+  devices: { id: string; has_bundle: boolean; current: boolean }[];
+}
+
+describe("unlocking with the passkey, end to end", { timeout: 300_000, skip }, () => {
+  let server: E2eServer;
+  let browser: Browser;
+  let agent: AgentClient;
+  let recoverySecret = "";
+  let recoveryCodes: string[] = [];
+  /** The browser that recovered the account, then unlocks with its passkey. */
+  let recovered: Phone;
+  let recoveredDeviceId = "";
+  const phones: Phone[] = [];
+
+  before(async () => {
+    process.stdout.write(`${buildWebApp()}\n`);
+    server = await startE2eServer({ stepUpMaxAgeSeconds: STEP_UP_SECONDS });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function check(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: join(SCREENSHOTS, `devices-unlock-${name}.png`) });
+    const violations = await seriousA11yViolations(page);
+    assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations, null, 2)}`);
+  }
+
+  async function typeNumber(page: Page, digits: string): Promise<void> {
+    const keypad = page.getByRole("group", { name: "Number keypad" });
+    for (const digit of digits) await keypad.getByRole("button", { name: digit, exact: true }).click();
+  }
+
+  async function openRequest(page: Page, id: string, title: string): Promise<void> {
+    await page.goto(`${server.url}/requests/${id}`);
+    await page.getByRole("heading", { name: title }).waitFor();
+  }
+
+  /** GET on the API from the page, with its session cookie: the status and the JSON body. */
+  async function getJson<T>(page: Page, path: string): Promise<{ status: number; body: T }> {
+    return page.evaluate(async (url) => {
+      const res = await fetch(url, { headers: { accept: "application/json" } });
+      return { status: res.status, body: (await res.json()) as T };
+    }, path);
+  }
+
+  it("signs up (Recovery Kit, recovery codes) and enrols an end-to-end agent", async () => {
+    const first = await openPhone(browser);
+    phones.push(first);
+    const page = first.page;
+    await page.goto(`${server.url}/signup`);
+    await page.getByLabel("Email address").fill(EMAIL);
+    const mailed = server.mailer.sent.length;
+    await page.getByRole("button", { name: "Send code" }).click();
+    await page.getByLabel("Code from the email").fill(await server.codeMailedAfter(EMAIL, mailed));
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByLabel("Name for this passkey").fill("First phone");
+    await page.getByRole("button", { name: "Create passkey" }).click();
+    await page.getByRole("heading", { name: "Your Recovery Kit" }).waitFor();
+    recoverySecret = (await page.getByTestId("recovery-secret").locator("code").allTextContents()).join("-");
+    await page.getByLabel("I have saved my recovery secret").check();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("heading", { name: "Your recovery codes" }).waitFor();
+    recoveryCodes = await page.locator(".codes li code").allTextContents();
+    assert.equal(recoveryCodes.length, 10);
+    await page.getByLabel("I saved these codes somewhere safe").check();
+    await page.getByRole("button", { name: "Open my inbox" }).click();
+    await page.getByRole("heading", { name: "Inbox" }).waitFor();
+
+    await page.getByRole("link", { name: "Agents" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Sealed bot");
+    await page.getByLabel("Allowed action types").fill("deploy.*");
+    await page.getByLabel("End-to-end encrypt context").check();
+    await page.getByRole("button", { name: "Create agent" }).click();
+    const command = (await page.getByTestId("enrol-command").textContent()) ?? "";
+    const keyFile = join(server.dir, "e2e-agent-key.json");
+    const enroll = spawnCli(["enroll", "--server", server.url, "--code", command.split(" --code ")[1] ?? ""], {
+      env: { COUNTERSIGN_KEY_FILE: keyFile },
+    });
+    assert.equal(await enroll.exit, 0, enroll.stderr());
+    agent = await createAgentClient({ keyFile });
+  });
+
+  it("a recovery session whose passkey proof has lapsed gets no bundle; 'Unlock with your passkey' confirms and opens the context", async () => {
+    recovered = await openPhone(browser);
+    phones.push(recovered);
+    const page = recovered.page;
+    await page.goto(`${server.url}/recover`);
+    await page.getByLabel("Email address").fill(EMAIL);
+    const mailed = server.mailer.sent.length;
+    await page.getByRole("button", { name: "Send code" }).click();
+    await page.getByLabel("Code from the email").fill(await server.codeMailedAfter(EMAIL, mailed));
+    await page.getByLabel("One of your recovery codes").fill(recoveryCodes[0] ?? "");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByLabel("Name for this passkey").fill("Replacement phone");
+    await page.getByRole("button", { name: "Create passkey" }).click();
+    await page.getByText("Your account is recovered").waitFor();
+    await page.getByLabel("Recovery secret").fill(recoverySecret);
+    await page.getByRole("button", { name: "Unlock with the secret" }).click();
+    await page.getByText("This device can now read end-to-end encrypted context.").waitFor({ timeout: 20_000 });
+
+    // The device now holds its bundle, and the session began by recovery: only its passkey
+    // confirmation (made when the new passkey was registered, or a later one) proves the person.
+    const mine = await getJson<DeviceListBody>(page, "/v1/me/devices");
+    recoveredDeviceId = mine.body.current_device_id ?? "";
+    assert.ok(recoveredDeviceId !== "");
+    assert.equal(mine.body.devices.find((d) => d.id === recoveredDeviceId)?.has_bundle, true);
+    const sessions = await getJson<{
+      sessions: { current: boolean; auth_method: string; step_up_at: string | null }[];
+    }>(page, "/v1/sessions");
+    const current = sessions.body.sessions.find((s) => s.current);
+    assert.equal(current?.auth_method, "recovery");
+    assert.ok(current?.step_up_at, "the recovery session was proven by the new passkey");
+    // Let that proof lapse: the server's window is STEP_UP_SECONDS on this server.
+    const lapsed = Date.parse(current.step_up_at) + STEP_UP_SECONDS * 1000 + 500;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lapsed - Date.now())));
+
+    // Loading the app again: the server keeps the bundle back from this session now. The device
+    // says it holds its key and offers the passkey, not pairing or the recovery secret.
+    await page.goto(`${server.url}/devices`);
+    const panel = page.locator("section", { has: page.getByTestId("keyring-status") });
+    await panel
+      .getByText("This device holds its key. Confirm with your passkey to read end-to-end encrypted context.")
+      .waitFor();
+    await panel.getByRole("button", { name: "Unlock with your passkey" }).waitFor();
+    assert.equal(await page.getByRole("button", { name: "Use recovery secret" }).count(), 0);
+    assert.equal(
+      await page.locator(`[data-device-id="${recoveredDeviceId}"]`).getByText("Can read end-to-end context").count(),
+      1,
+    );
+    const title = "Deploy behind the passkey";
+    const asked = await agent.requestApproval({
+      actionType: "deploy.production",
+      title,
+      context: { note: MARKER },
+    });
+    await openRequest(page, asked.id, title);
+    const locked = page.getByTestId("context-locked");
+    await locked.waitFor();
+    const bundle = await getJson<{ error?: { code?: string } }>(page, "/v1/me/devices/current/bundle");
+    assert.equal(bundle.body.error?.code, "bundle_not_available", JSON.stringify(bundle));
+    assert.equal(await page.getByText(MARKER).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Approve" }).isDisabled(), true);
+    // Not "pair or use the secret": this device holds its key, the passkey is all it takes.
+    await locked.getByRole("button", { name: "Unlock with your passkey" }).waitFor();
+    assert.equal(await locked.getByRole("link", { name: "Pair with another device" }).count(), 0);
+    await check(page, "01-request-needs-passkey");
+
+    const signCount = (await recovered.credentials())[0]?.signCount ?? 0;
+    const confirmed = page.waitForResponse(
+      (res) => res.url() === `${server.url}/v1/auth/step-up/verify` && res.request().method() === "POST",
+    );
+    await locked.getByRole("button", { name: "Unlock with your passkey" }).click();
+    assert.equal((await confirmed).status(), 200, "the passkey ceremony confirmed");
+    assert.ok(((await recovered.credentials())[0]?.signCount ?? 0) > signCount, "the passkey signed");
+
+    await page.getByText(MARKER, { exact: true }).waitFor();
+    await page.getByText("End-to-end encrypted", { exact: true }).waitFor();
+    assert.equal(await page.getByTestId("context-locked").count(), 0);
+    await check(page, "02-request-unlocked");
+    await typeNumber(page, asked.numberMatch ?? "");
+    await page.getByRole("button", { name: "Approve" }).click();
+    await page.locator('[data-status="approved"]').waitFor();
+    assert.equal((await asked.wait()).status, "approved");
+  });
+
+  it("loaded with no CSP or Trusted Types violation and no script error on any browser", () => {
+    for (const phone of phones) assert.deepEqual(phone.problems, []);
+  });
+});
