@@ -25,7 +25,8 @@ const MARKER = "e2e-unlock-marker-41c9";
 const STEP_UP_SECONDS = 10;
 
 // Issue 9 in the browser, the paths around a device's own bundle: a session that is no longer
-// proven by a passkey gets no bundle until "Unlock with your passkey".
+// proven by a passkey gets no bundle until "Unlock with your passkey", and revoking the device in
+// use forgets it here, so the next sign-in in this browser is a new device that holds no bundle.
 const skip = existsSync(CHROMIUM) ? false : `needs Debian's Chromium at ${CHROMIUM} (apt-get install chromium)`;
 
 interface DeviceListBody {
@@ -33,13 +34,13 @@ interface DeviceListBody {
   devices: { id: string; has_bundle: boolean; current: boolean }[];
 }
 
-describe("unlocking with the passkey, end to end", { timeout: 300_000, skip }, () => {
+describe("unlocking with the passkey, and revoking this device, end to end", { timeout: 300_000, skip }, () => {
   let server: E2eServer;
   let browser: Browser;
   let agent: AgentClient;
   let recoverySecret = "";
   let recoveryCodes: string[] = [];
-  /** The browser that recovered the account, then unlocks with its passkey. */
+  /** The browser that recovered the account, then unlocks with its passkey and revokes itself. */
   let recovered: Phone;
   let recoveredDeviceId = "";
   const phones: Phone[] = [];
@@ -77,6 +78,26 @@ describe("unlocking with the passkey, end to end", { timeout: 300_000, skip }, (
       const res = await fetch(url, { headers: { accept: "application/json" } });
       return { status: res.status, body: (await res.json()) as T };
     }, path);
+  }
+
+  /** The device records this browser keeps in IndexedDB: which device id each account has. */
+  async function storedDevices(page: Page): Promise<{ userId: string; deviceId: string | null }[]> {
+    return page.evaluate(
+      () =>
+        new Promise<{ userId: string; deviceId: string | null }[]>((resolve, reject) => {
+          const open = indexedDB.open("countersign-device");
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const get = open.result.transaction("devices").objectStore("devices").getAll();
+            get.onerror = () => reject(get.error);
+            get.onsuccess = () => {
+              const records = get.result as { userId: string; deviceId: string | null }[];
+              open.result.close();
+              resolve(records.map((r) => ({ userId: r.userId, deviceId: r.deviceId })));
+            };
+          };
+        }),
+    );
   }
 
   it("signs up (Recovery Kit, recovery codes) and enrols an end-to-end agent", async () => {
@@ -197,6 +218,68 @@ describe("unlocking with the passkey, end to end", { timeout: 300_000, skip }, (
     await page.getByRole("button", { name: "Approve" }).click();
     await page.locator('[data-status="approved"]').waitFor();
     assert.equal((await asked.wait()).status, "approved");
+  });
+
+  it("revoking this device from the Devices screen forgets it here and signs out; the next sign-in is a new device without a bundle", async () => {
+    const page = recovered.page;
+    await page.goto(`${server.url}/devices`);
+    await page.getByTestId("keyring-status").getByText("This device can read end-to-end encrypted context.").waitFor();
+    const before = await storedDevices(page);
+    assert.deepEqual(
+      before.map((r) => r.deviceId),
+      [recoveredDeviceId],
+    );
+    const userId = before[0]?.userId ?? "";
+
+    const card = page.locator(`[data-device-id="${recoveredDeviceId}"]`);
+    await card.getByText("This device").waitFor();
+    await card.getByRole("button", { name: "Revoke device" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByText("You will be signed out here.", { exact: false }).waitFor();
+    const revoked = page.waitForResponse(
+      (res) => res.url() === `${server.url}/v1/me/devices/${recoveredDeviceId}` && res.request().method() === "DELETE",
+    );
+    await dialog.getByRole("button", { name: "Revoke device" }).click();
+    const answer = await revoked;
+    assert.ok(answer.ok(), `${answer.status()} ${await answer.text()}`);
+    await page.waitForURL(/\/signin$/);
+    await page.getByRole("button", { name: "Sign in with a passkey" }).waitFor();
+    // Forgotten here: no device record (nor its keys) for the account, and no session.
+    assert.deepEqual(await storedDevices(page), []);
+    assert.equal((await getJson(page, "/v1/me/devices")).status, 401);
+
+    // Signing in again in this browser registers a new device: the old one is gone for good.
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await page.getByRole("heading", { name: "Inbox" }).waitFor();
+    // It holds no bundle, so the passkey cannot help: pair, or use the recovery secret.
+    await page.getByText("This device cannot read end-to-end context yet.").waitFor();
+    assert.equal(await page.getByRole("button", { name: "Unlock with your passkey" }).count(), 0);
+    await page.getByRole("link", { name: "Devices" }).click();
+    await page
+      .getByTestId("keyring-status")
+      .getByText("This device cannot read end-to-end encrypted context yet.")
+      .waitFor();
+    const list = await getJson<DeviceListBody>(page, "/v1/me/devices");
+    const newId = list.body.current_device_id ?? "";
+    assert.ok(newId !== "" && newId !== recoveredDeviceId, `a new device id: ${newId}`);
+    assert.ok(!list.body.devices.some((d) => d.id === recoveredDeviceId), "the revoked device is not listed");
+    assert.equal(list.body.devices.find((d) => d.id === newId)?.has_bundle, false);
+    assert.deepEqual(await storedDevices(page), [{ userId, deviceId: newId }]);
+    const bundle = await getJson<{ error?: { code?: string } }>(page, "/v1/me/devices/current/bundle");
+    assert.equal(bundle.body.error?.code, "bundle_not_available", JSON.stringify(bundle));
+    await page.locator(`[data-device-id="${newId}"]`).getByText("Cannot read end-to-end context").waitFor();
+    assert.equal(await page.locator(`[data-device-id="${recoveredDeviceId}"]`).count(), 0);
+    await page.getByRole("button", { name: "Use recovery secret" }).waitFor();
+    await page.getByRole("button", { name: "Pair with another device" }).waitFor();
+    await check(page, "03-new-device-locked");
+
+    // The recovery secret makes the new device read end-to-end context.
+    await page.getByRole("button", { name: "Use recovery secret" }).click();
+    await page.getByLabel("Recovery secret").fill(recoverySecret);
+    await page.getByRole("button", { name: "Unlock with the secret" }).click();
+    await page.getByText("This device can now read end-to-end encrypted context.").waitFor({ timeout: 20_000 });
+    const after = await getJson<DeviceListBody>(page, "/v1/me/devices");
+    assert.equal(after.body.devices.find((d) => d.id === newId)?.has_bundle, true);
   });
 
   it("loaded with no CSP or Trusted Types violation and no script error on any browser", () => {
