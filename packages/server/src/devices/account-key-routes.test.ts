@@ -3,15 +3,14 @@ import { before, it } from "node:test";
 import {
   accountKeyFingerprint,
   accountPrivateKeyAad,
-  fromBase64Url,
   openWithKey,
   parseRecoverySecret,
   randomBytes,
   recoveryAukAad,
   recoveryKeyFromSecret,
   toBase64Url,
-  utf8,
 } from "@countersign/protocol";
+import { unwrapBundle } from "../../../web/src/device/credential-bundle.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import { sessionCookieOf } from "../accounts/testing/account-test-client.ts";
 import {
@@ -33,20 +32,9 @@ describeEachDatabase("the account key and credential bundle routes", (ctx) => {
     return { userId: person.userId, cookie: person.cookie, authenticator: person.authenticator };
   };
 
-  /** Opens a bundle the way the app does, with the device's own wrapping key. */
-  const openBundle = async (userId: string, device: TestDevice, bundle: string) => {
-    const bytes = fromBase64Url(bundle.slice(3)) as Uint8Array;
-    const plain = await globalThis.crypto.subtle.decrypt(
-      {
-        name: "AES-GCM",
-        iv: new Uint8Array(bytes.slice(0, 12)),
-        additionalData: new Uint8Array(utf8(`countersign/credential-bundle/v1|${userId}|${device.id}`)),
-      },
-      device.wrapping,
-      new Uint8Array(bytes.slice(12)),
-    );
-    return new Uint8Array(plain);
-  };
+  /** Opens a bundle of the key set `accountKeyId` with the app's own code and the device's wrapping key. */
+  const openBundle = (userId: string, device: TestDevice, bundle: string, accountKeyId: string) =>
+    unwrapBundle(device.wrapping, bundle, userId, device.id, accountKeyId);
 
   const auditTypes = async (userId: string) => {
     const { rows } = await ctx.db.query<{ event_type: string }>(
@@ -129,7 +117,7 @@ describeEachDatabase("the account key and credential bundle routes", (ctx) => {
       fingerprint: accountKeyFingerprint(keySet.publicKey),
       encrypted_private_key: keySet.body.encrypted_private_key,
     });
-    const auk = await openBundle(browser.userId, device, res.body.bundle);
+    const auk = await openBundle(browser.userId, device, res.body.bundle, keySet.id);
     assert.deepEqual(auk, keySet.auk);
     const privateKey = openWithKey(
       auk,
@@ -147,7 +135,7 @@ describeEachDatabase("the account key and credential bundle routes", (ctx) => {
     assert.equal(none.status, 404);
     assert.equal(none.code, "bundle_not_available");
 
-    const bundle = await t.sealBundle(browser.userId, phoneDevice, keySet.auk);
+    const bundle = await t.sealBundle(browser.userId, phoneDevice, keySet.auk, keySet.id);
     const stored = await t.call(phone, "PUT", "/v1/me/devices/current/bundle", { bundle, account_key_id: keySet.id });
     assert.equal(stored.status, 200, JSON.stringify(stored.body));
     assert.equal(stored.body.device.has_bundle, true);
@@ -181,7 +169,7 @@ describeEachDatabase("the account key and credential bundle routes", (ctx) => {
     const { browser, device, keySet } = await t.enrolledPerson();
     const phone = await t.signInAgain(browser);
     const phoneDevice = await t.registerDevice(phone, { name: "Phone" });
-    const phoneBundle = await t.sealBundle(browser.userId, phoneDevice, keySet.auk);
+    const phoneBundle = await t.sealBundle(browser.userId, phoneDevice, keySet.auk, keySet.id);
     await t.call(phone, "PUT", "/v1/me/devices/current/bundle", { bundle: phoneBundle, account_key_id: keySet.id });
 
     const next = await t.newAccountKeySet(browser.userId, device);
@@ -198,7 +186,7 @@ describeEachDatabase("the account key and credential bundle routes", (ctx) => {
     assert.equal(rows.find((row) => row.id === next.id)?.retired_at, null);
     assert.equal((await t.call(phone, "GET", "/v1/me/devices/current/bundle")).code, "bundle_not_available");
     const mine = await t.call(browser, "GET", "/v1/me/devices/current/bundle");
-    assert.deepEqual(await openBundle(browser.userId, device, mine.body.bundle), next.auk);
+    assert.deepEqual(await openBundle(browser.userId, device, mine.body.bundle, next.id), next.auk);
     assert.ok((await auditTypes(browser.userId)).includes("account_key.reset"));
 
     const noDevice = await newBrowser();
@@ -237,7 +225,7 @@ describeEachDatabase("the account key and credential bundle routes", (ctx) => {
     const recoveryKey = recoveryKeyFromSecret(parseRecoverySecret(keySet.recoverySecret), browser.userId);
     const auk = openWithKey(recoveryKey, material.body.recovery_wrapped_auk, recoveryAukAad(browser.userId, keySet.id));
     assert.deepEqual(auk, keySet.auk);
-    const bundle = await t.sealBundle(browser.userId, device, auk);
+    const bundle = await t.sealBundle(browser.userId, device, auk, keySet.id);
     const stored = await t.call(recovered, "PUT", "/v1/me/devices/current/bundle", {
       bundle,
       account_key_id: keySet.id,
@@ -252,7 +240,7 @@ describeEachDatabase("the account key and credential bundle routes", (ctx) => {
     assert.equal(locked.code, "bundle_not_available");
     // Nor may it overwrite the bundle: a stolen cookie could otherwise lock the device out.
     const overwrite = await t.call(recovered, "PUT", "/v1/me/devices/current/bundle", {
-      bundle: await t.sealBundle(browser.userId, device, new Uint8Array(32)),
+      bundle: await t.sealBundle(browser.userId, device, new Uint8Array(32), keySet.id),
       account_key_id: keySet.id,
     });
     assert.equal(overwrite.code, "step_up_required");
@@ -262,6 +250,7 @@ describeEachDatabase("the account key and credential bundle routes", (ctx) => {
         browser.userId,
         device,
         (await t.call(recovered, "GET", "/v1/me/devices/current/bundle")).body.bundle,
+        keySet.id,
       ),
       auk,
     );

@@ -167,7 +167,7 @@ describeEachDatabase("the device routes", (ctx) => {
     // A second browser of the same person, with its own device, bundle and push subscription.
     const phone = await t.signInAgain(admin);
     const phoneDevice = await t.registerDevice(phone, { name: "Phone" });
-    const bundle = await t.sealBundle(admin.userId, phoneDevice, keySet.auk);
+    const bundle = await t.sealBundle(admin.userId, phoneDevice, keySet.auk, keySet.id);
     const stored = await t.call(phone, "PUT", "/v1/me/devices/current/bundle", { bundle, account_key_id: keySet.id });
     assert.equal(stored.status, 200, JSON.stringify(stored.body));
     const phoneSub = await t.call(phone, "POST", "/v1/me/push/subscriptions", browserSubscription());

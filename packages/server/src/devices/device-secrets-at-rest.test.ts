@@ -95,7 +95,7 @@ describeEachDatabase("what a database dump shows of devices, account keys and pa
       sealed_auk: sealWithKey(transferKey, keySet.auk, utf8(`countersign/pairing-auk/v1|${browser.userId}`)),
     });
     assert.equal(confirmed.status, 200);
-    const phoneBundle = await t.sealBundle(browser.userId, phoneDevice, keySet.auk);
+    const phoneBundle = await t.sealBundle(browser.userId, phoneDevice, keySet.auk, keySet.id);
     await t.call(phone, "PUT", "/v1/me/devices/current/bundle", { bundle: phoneBundle, account_key_id: keySet.id });
 
     // The recovery material was read, and the key set reset to a second one.

@@ -134,7 +134,7 @@ describeEachDatabase("the pairing relay", (ctx) => {
     assert.deepEqual(auk, w.keySet.auk);
     const early = await t.call(w.fresh, "POST", `/v1/me/pairings/${started.id}/complete`);
     assert.equal(early.code, "bundle_not_available", "completing needs the new device's own bundle first");
-    const bundle = await t.sealBundle(w.userId, w.freshDevice, auk);
+    const bundle = await t.sealBundle(w.userId, w.freshDevice, auk, w.keySet.id);
     const stored = await t.call(w.fresh, "PUT", "/v1/me/devices/current/bundle", {
       bundle,
       account_key_id: w.keySet.id,

@@ -10,8 +10,8 @@ import {
   recoveryKeyFromSecret,
   sealWithKey,
   toBase64Url,
-  utf8,
 } from "@countersign/protocol";
+import { wrapBundle } from "../../../../web/src/device/credential-bundle.ts";
 import type { SoftAuthenticator } from "../../../test-support/soft-authenticator.ts";
 import {
   type ApprovalTestKit,
@@ -69,8 +69,11 @@ export interface DeviceTestKit {
   attach(browser: TestBrowser, device: Pick<TestDevice, "id" | "signing">): Promise<Sent>;
   /** A second browser of the same person: a fresh passkey sign-in (a new session, no device). */
   signInAgain(browser: TestBrowser): Promise<TestBrowser>;
-  /** Seals the AUK into `device`'s credential bundle (spec §0: AES-GCM, aad with user and device). */
-  sealBundle(userId: string, device: TestDevice, auk: Uint8Array): Promise<string>;
+  /**
+   * Seals the AUK into `device`'s credential bundle for the key set `accountKeyId`, with the app's
+   * own `wrapBundle` (spec §0: AES-GCM, aad `countersign/credential-bundle/v1|user|device|key set`).
+   */
+  sealBundle(userId: string, device: TestDevice, auk: Uint8Array, accountKeyId: string): Promise<string>;
   /** A new account key set for `userId` with `device`'s bundle, made with the protocol functions. */
   newAccountKeySet(userId: string, device: TestDevice): Promise<TestAccountKeySet>;
   /** A signed-up person whose session is bound to a registered device holding the account key set. */
@@ -116,24 +119,9 @@ export async function createDeviceTestKit(db: Database): Promise<DeviceTestKit> 
     return toBase64Url(new Uint8Array(signature));
   };
 
-  const sealBundle: DeviceTestKit["sealBundle"] = async (userId, device, auk) => {
-    const iv = randomBytes(12);
-    const ct = new Uint8Array(
-      await subtle.encrypt(
-        {
-          name: "AES-GCM",
-          iv: new Uint8Array(iv),
-          additionalData: new Uint8Array(utf8(`countersign/credential-bundle/v1|${userId}|${device.id}`)),
-        },
-        device.wrapping,
-        new Uint8Array(auk),
-      ),
-    );
-    const joined = new Uint8Array(iv.length + ct.length);
-    joined.set(iv);
-    joined.set(ct, iv.length);
-    return `v1.${toBase64Url(joined)}`;
-  };
+  // The app's own sealing (spec §0), so a bundle made here is one the app would make and open.
+  const sealBundle: DeviceTestKit["sealBundle"] = (userId, device, auk, accountKeyId) =>
+    wrapBundle(device.wrapping, auk, userId, device.id, accountKeyId);
 
   const devicesKit: DeviceTestKit = {
     kit,
@@ -177,7 +165,7 @@ export async function createDeviceTestKit(db: Database): Promise<DeviceTestKit> 
         public_key: toBase64Url(pair.publicKey),
         encrypted_private_key: sealWithKey(auk, pair.privateKey, accountPrivateKeyAad(userId, id)),
         recovery_wrapped_auk: sealWithKey(recoveryKey, auk, recoveryAukAad(userId, id)),
-        bundle: await sealBundle(userId, device, auk),
+        bundle: await sealBundle(userId, device, auk, id),
       };
       return { id, publicKey: pair.publicKey, privateKey: pair.privateKey, auk, recoverySecret, body };
     },
