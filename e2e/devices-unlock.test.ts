@@ -26,7 +26,8 @@ const STEP_UP_SECONDS = 10;
 
 // Issue 9 in the browser, the paths around a device's own bundle: a session that is no longer
 // proven by a passkey gets no bundle until "Unlock with your passkey", and revoking the device in
-// use forgets it here, so the next sign-in in this browser is a new device that holds no bundle.
+// use forgets it here, so the next sign-in in this browser is a new device that holds no bundle;
+// and such a device, paired past its step-up window, is asked for its passkey to store the bundle.
 const skip = existsSync(CHROMIUM) ? false : `needs Debian's Chromium at ${CHROMIUM} (apt-get install chromium)`;
 
 interface DeviceListBody {
@@ -42,6 +43,8 @@ describe("unlocking with the passkey, and revoking this device, end to end", { t
   let recoveryCodes: string[] = [];
   /** The browser that recovered the account, then unlocks with its passkey and revokes itself. */
   let recovered: Phone;
+  /** The browser the account was made on: an enrolled device that holds its bundle. */
+  let enrolled: Phone;
   let recoveredDeviceId = "";
   const phones: Phone[] = [];
 
@@ -101,9 +104,9 @@ describe("unlocking with the passkey, and revoking this device, end to end", { t
   }
 
   it("signs up (Recovery Kit, recovery codes) and enrols an end-to-end agent", async () => {
-    const first = await openPhone(browser);
-    phones.push(first);
-    const page = first.page;
+    enrolled = await openPhone(browser);
+    phones.push(enrolled);
+    const page = enrolled.page;
     await page.goto(`${server.url}/signup`);
     await page.getByLabel("Email address").fill(EMAIL);
     const mailed = server.mailer.sent.length;
@@ -280,6 +283,132 @@ describe("unlocking with the passkey, and revoking this device, end to end", { t
     await page.getByText("This device can now read end-to-end encrypted context.").waitFor({ timeout: 20_000 });
     const after = await getJson<DeviceListBody>(page, "/v1/me/devices");
     assert.equal(after.body.devices.find((d) => d.id === newId)?.has_bundle, true);
+  });
+
+  it("a recovery session past its step-up window pairs with the code: storing the bundle asks for the passkey, and the pairing completes", async () => {
+    // A new browser recovers the account without the recovery secret: its device holds no bundle.
+    const fresh = await openPhone(browser);
+    phones.push(fresh);
+    const page = fresh.page;
+    await page.goto(`${server.url}/recover`);
+    await page.getByLabel("Email address").fill(EMAIL);
+    const mailed = server.mailer.sent.length;
+    await page.getByRole("button", { name: "Send code" }).click();
+    await page.getByLabel("Code from the email").fill(await server.codeMailedAfter(EMAIL, mailed));
+    await page.getByLabel("One of your recovery codes").fill(recoveryCodes[1] ?? "");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByLabel("Name for this passkey").fill("Spare phone");
+    await page.getByRole("button", { name: "Create passkey" }).click();
+    await page.getByText("Your account is recovered").waitFor();
+    await page.getByRole("button", { name: "I do not have the recovery secret" }).click();
+    await page.getByText("stays unreadable for good", { exact: false }).waitFor();
+    // No new account key: the enrolled device still holds the current one, and pairs this one.
+    const mine = await getJson<DeviceListBody>(page, "/v1/me/devices");
+    const deviceId = mine.body.current_device_id ?? "";
+    assert.ok(deviceId !== "");
+    assert.equal(mine.body.devices.find((d) => d.id === deviceId)?.has_bundle, false);
+    const sessions = await getJson<{
+      sessions: { current: boolean; auth_method: string; step_up_at: string | null }[];
+    }>(page, "/v1/sessions");
+    const current = sessions.body.sessions.find((s) => s.current);
+    assert.equal(current?.auth_method, "recovery");
+    assert.ok(current?.step_up_at, "the recovery session was proven by the new passkey");
+    const lapsed = Date.parse(current.step_up_at) + STEP_UP_SECONDS * 1000 + 500;
+
+    // Recovery ended every other session: the enrolled browser signs in again with its passkey,
+    // and its device (still holding its bundle) can read end-to-end context at once.
+    const shower = enrolled.page;
+    await shower.goto(`${server.url}/`);
+    await shower.waitForURL(/\/signin$/);
+    await shower.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await shower.getByRole("heading", { name: "Inbox" }).waitFor();
+    await shower.goto(`${server.url}/devices`);
+    await shower
+      .getByTestId("keyring-status")
+      .getByText("This device can read end-to-end encrypted context.")
+      .waitFor();
+
+    // Let the new browser's passkey proof lapse: the server's window is STEP_UP_SECONDS here.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lapsed - Date.now())));
+
+    // The enrolled device shows a pairing code.
+    const created = shower.waitForResponse(
+      (res) => res.url() === `${server.url}/v1/me/pairings` && res.request().method() === "POST",
+    );
+    await shower.getByRole("button", { name: "Show a pairing code" }).click();
+    const pairingId = ((await (await created).json()) as { pairing: { id: string } }).pairing.id;
+    const code = ((await shower.getByTestId("pairing-code").textContent()) ?? "").trim();
+    assert.match(code, /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+
+    // The new browser, its proof lapsed, pairs with the code. Every answer on the way is recorded
+    // in order: the bundle's first PUT is refused for want of a fresh passkey, the app asks for it
+    // and stores the bundle, and only then completes the pairing.
+    await page.goto(`${server.url}/devices`);
+    await page
+      .getByTestId("keyring-status")
+      .getByText("This device cannot read end-to-end encrypted context yet.")
+      .waitFor();
+    const seen: Promise<string>[] = [];
+    const watched = [
+      "/v1/me/devices/current/bundle",
+      "/v1/auth/step-up/verify",
+      `/v1/me/pairings/${pairingId}/join`,
+      `/v1/me/pairings/${pairingId}/complete`,
+    ];
+    page.on("response", (res) => {
+      const path = new URL(res.url()).pathname;
+      if (res.request().method() === "GET" || !watched.includes(path)) return;
+      const line = `${res.request().method()} ${path} ${res.status()}`;
+      // In the order the answers came; a refusal is named by its code.
+      seen.push(
+        res.ok()
+          ? Promise.resolve(line)
+          : res
+              .json()
+              .then((body: { error?: { code?: string } }) => `${line} ${body.error?.code}`)
+              .catch(() => `${line} (no JSON)`),
+      );
+    });
+    const signCount = (await fresh.credentials())[0]?.signCount ?? 0;
+    await page.getByRole("button", { name: "Pair with another device" }).click();
+    await page.getByLabel("Pairing code").fill(code);
+    await page.getByRole("button", { name: "Pair", exact: true }).click();
+    await page.getByText("This device can now read end-to-end encrypted context.").waitFor({ timeout: 20_000 });
+    await shower.getByText("The new device is paired").waitFor({ timeout: 10_000 });
+    assert.deepEqual(await Promise.all(seen), [
+      `POST /v1/me/pairings/${pairingId}/join 200`,
+      "PUT /v1/me/devices/current/bundle 401 step_up_required",
+      "POST /v1/auth/step-up/verify 200",
+      "PUT /v1/me/devices/current/bundle 200",
+      `POST /v1/me/pairings/${pairingId}/complete 200`,
+    ]);
+    assert.ok(((await fresh.credentials())[0]?.signCount ?? 0) > signCount, "the passkey signed");
+
+    const pairing = await getJson<{ pairing?: { state: string; responder_device_id: string | null } }>(
+      page,
+      `/v1/me/pairings/${pairingId}`,
+    );
+    assert.equal(pairing.body.pairing?.state, "completed", JSON.stringify(pairing));
+    assert.equal(pairing.body.pairing?.responder_device_id, deviceId);
+    const after = await getJson<DeviceListBody>(page, "/v1/me/devices");
+    assert.equal(after.body.devices.find((d) => d.id === deviceId)?.has_bundle, true);
+    await page.getByTestId("keyring-status").getByText("This device can read end-to-end encrypted context.").waitFor();
+    await check(page, "04-paired-after-step-up");
+
+    // A request made after the pairing is readable and approvable here. Reached through the app's
+    // own links, so the key unlocked by the pairing is the one in use (a reload past the window
+    // would ask for the passkey again, as the test above shows).
+    const title = "Deploy to the paired phone";
+    const asked = await agent.requestApproval({ actionType: "deploy.production", title, context: { note: MARKER } });
+    await page.getByRole("link", { name: "Inbox" }).click();
+    await page.locator(`a[href="/requests/${asked.id}"]`).click();
+    await page.getByRole("heading", { name: title }).waitFor();
+    await page.getByText(MARKER, { exact: true }).waitFor();
+    await page.getByText("End-to-end encrypted", { exact: true }).waitFor();
+    await typeNumber(page, asked.numberMatch ?? "");
+    await page.getByRole("button", { name: "Approve" }).click();
+    await page.locator('[data-status="approved"]').waitFor();
+    assert.equal((await asked.wait()).status, "approved");
   });
 
   it("loaded with no CSP or Trusted Types violation and no script error on any browser", () => {
