@@ -1,4 +1,5 @@
 import type { Queryable } from "../db/database.ts";
+import { createTickBatcher } from "./tick-batcher.ts";
 
 /** What claiming an Idempotency-Key found. */
 export type IdempotencyClaim =
@@ -80,15 +81,45 @@ export async function claimIdempotencyKey(
 }
 
 /** Stores the response of a claimed request, to be replayed for the rest of the key's life. */
-export async function completeIdempotencyKey(
-  db: Queryable,
-  ref: IdempotencyKeyRef & { status: number; contentType: string; body: string },
-): Promise<void> {
+export async function completeIdempotencyKey(db: Queryable, ref: IdempotencyCompletion): Promise<void> {
   await db.query(
     `UPDATE agent_idempotency_keys
         SET state = 'completed', response_status = $3, response_type = $4, response_body = $5
       WHERE agent_id = $1 AND idempotency_key = $2 AND state = 'in_progress'`,
     [ref.agentId, ref.key, ref.status, ref.contentType, ref.body],
+  );
+}
+
+/** What {@link completeIdempotencyKey} stores for one key. */
+export type IdempotencyCompletion = IdempotencyKeyRef & { status: number; contentType: string; body: string };
+
+/**
+ * {@link completeIdempotencyKey} for many concurrent requests at once: the responses stored in
+ * one turn of the event loop go in one UPDATE (one commit), one statement at a time, like the
+ * nonces (group commit). Each caller resolves once its response is stored, so a retry that
+ * arrives after the answer was sent still finds it. A key is held by one request at a time, so
+ * a batch never names a key twice.
+ */
+export function createBatchedIdempotencyCompletion(db: Queryable): (input: IdempotencyCompletion) => Promise<void> {
+  return createTickBatcher<IdempotencyCompletion, void>(
+    async (inputs) => {
+      await db.query(
+        `UPDATE agent_idempotency_keys AS k
+            SET state = 'completed', response_status = v.status, response_type = v.type, response_body = v.body
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])
+                AS v (agent_id, idempotency_key, status, type, body)
+          WHERE k.agent_id = v.agent_id AND k.idempotency_key = v.idempotency_key AND k.state = 'in_progress'`,
+        [
+          inputs.map((input) => input.agentId),
+          inputs.map((input) => input.key),
+          inputs.map((input) => input.status),
+          inputs.map((input) => input.contentType),
+          inputs.map((input) => input.body),
+        ],
+      );
+      return inputs.map(() => undefined);
+    },
+    { maxInFlight: 1 },
   );
 }
 

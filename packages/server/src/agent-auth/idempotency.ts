@@ -8,6 +8,7 @@ import type { IdempotencyResponseCipher } from "./idempotency-response-cipher.ts
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
+  type IdempotencyCompletion,
   type IdempotencyKeyRef,
   releaseIdempotencyKey,
 } from "./idempotency-store.ts";
@@ -102,8 +103,15 @@ export async function beginIdempotentRequest(
  */
 export function registerIdempotencyCompletion(
   app: FastifyInstance,
-  deps: { db: Queryable; responseCipher: IdempotencyResponseCipher },
+  deps: {
+    db: Queryable;
+    responseCipher: IdempotencyResponseCipher;
+    /** Stores a response (batched across concurrent requests); `completeIdempotencyKey` on `db` when absent. */
+    completeIdempotency?: (input: IdempotencyCompletion) => Promise<void>;
+  },
 ): void {
+  const complete =
+    deps.completeIdempotency ?? ((input: IdempotencyCompletion) => completeIdempotencyKey(deps.db, input));
   // Callback style: most responses hold no key, and should not pay for a promise each.
   app.addHook("onSend", (request, reply, payload, done) => {
     const held = request.idempotency;
@@ -117,7 +125,7 @@ export function registerIdempotencyCompletion(
       if (reply.statusCode >= 500 || reply.statusCode === 429 || typeof payload !== "string") {
         await releaseIdempotencyKey(deps.db, ref);
       } else {
-        await completeIdempotencyKey(deps.db, {
+        await complete({
           ...ref,
           status: reply.statusCode,
           contentType: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { describeEachDatabase } from "../../test-support/test-database.ts";
+import { claimIdempotencyKey, createBatchedIdempotencyCompletion } from "./idempotency-store.ts";
+
+describeEachDatabase("batched Idempotency-Key completion", (ctx) => {
+  it("stores every concurrent response in its own row, and leaves keys it does not hold alone", async () => {
+    const nowMs = Date.parse("2026-11-21T12:00:00Z");
+    const claim = (key: string) =>
+      claimIdempotencyKey(ctx.db, {
+        agentId: "agt_batch",
+        key,
+        requestHash: `hash-${key}`,
+        nowMs,
+        ttlSeconds: 86_400,
+        leaseSeconds: 60,
+      });
+    const keys = Array.from({ length: 30 }, (_, i) => `key-${i}`);
+    for (const key of keys) assert.equal((await claim(key)).kind, "claimed");
+    const complete = createBatchedIdempotencyCompletion(ctx.db);
+    // Issued in one turn: they share statements, and each resolves once its row is stored.
+    await Promise.all(
+      keys.map((key, i) =>
+        complete({
+          agentId: "agt_batch",
+          key,
+          status: 200 + (i % 3),
+          contentType: "application/json",
+          body: `{"i":${i}}`,
+        }),
+      ),
+    );
+    for (const [i, key] of keys.entries()) {
+      const replay = await claim(key);
+      assert.deepEqual(replay, {
+        kind: "replay",
+        status: 200 + (i % 3),
+        contentType: "application/json",
+        body: `{"i":${i}}`,
+      });
+    }
+    // A key another agent holds, and one already completed, are not touched.
+    await complete({ agentId: "agt_other", key: "key-0", status: 500, contentType: "text/plain", body: "x" });
+    await complete({ agentId: "agt_batch", key: "key-1", status: 418, contentType: "text/plain", body: "late" });
+    assert.deepEqual(await claim("key-1"), {
+      kind: "replay",
+      status: 201,
+      contentType: "application/json",
+      body: '{"i":1}',
+    });
+    const { rows } = await ctx.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM agent_idempotency_keys WHERE agent_id = 'agt_other'",
+    );
+    assert.equal(rows[0]?.n, 0);
+  });
+});
