@@ -3,7 +3,7 @@ import type { AgentAuthDeps } from "./agent-auth-hook.ts";
 import { agentAuthMetrics } from "./agent-auth-metrics.ts";
 import type { AgentKeyResolver } from "./agent-request.ts";
 import { createIdempotencyResponseCipher } from "./idempotency-response-cipher.ts";
-import { createBatchedIdempotencyCompletion } from "./idempotency-store.ts";
+import { createBatchedIdempotencyClaim, createBatchedIdempotencyCompletion } from "./idempotency-store.ts";
 import { createBatchedNonceConsumer } from "./nonce-store.ts";
 
 /**
@@ -33,6 +33,7 @@ export function createAgentAuthDeps(
     metrics: agentAuthMetrics(services.metrics),
     recordUse: agents.recordUse,
     responseCipher: createIdempotencyResponseCipher(config.secrets.masterKey),
+    claimIdempotency: createBatchedIdempotencyClaim(services.db),
     completeIdempotency: createBatchedIdempotencyCompletion(services.db),
   });
 }

@@ -14,7 +14,7 @@ import type {
 import { agentRequestChecksFor, runAgentRequestPipeline } from "./agent-request-pipeline.ts";
 import { beginIdempotentRequest, registerIdempotencyCompletion } from "./idempotency.ts";
 import type { IdempotencyResponseCipher } from "./idempotency-response-cipher.ts";
-import type { IdempotencyCompletion } from "./idempotency-store.ts";
+import type { IdempotencyClaim, IdempotencyClaimInput, IdempotencyCompletion } from "./idempotency-store.ts";
 
 /** The authenticated agent of a request that passed the pipeline. */
 export interface AgentAuthentication {
@@ -42,6 +42,8 @@ export interface AgentAuthDeps extends AgentRequestDeps {
   readonly recordUse: (agent: AuthenticatedAgent) => Promise<void>;
   /** Seals the responses kept for Idempotency-Key replays. */
   readonly responseCipher: IdempotencyResponseCipher;
+  /** Claims an Idempotency-Key, batched across concurrent requests; unbatched when absent. */
+  readonly claimIdempotency?: (input: IdempotencyClaimInput) => Promise<IdempotencyClaim>;
   /** Stores a response for replays, batched across concurrent requests; unbatched when absent. */
   readonly completeIdempotency?: (input: IdempotencyCompletion) => Promise<void>;
 }

@@ -32,10 +32,7 @@ interface StoredKey {
  * is taken over. Concurrent claims race on the primary key, so exactly one of them runs.
  * Otherwise the stored record says whether this is a replay, a mismatch, or still running.
  */
-export async function claimIdempotencyKey(
-  db: Queryable,
-  input: IdempotencyKeyRef & { requestHash: string; nowMs: number; ttlSeconds: number; leaseSeconds: number },
-): Promise<IdempotencyClaim> {
+export async function claimIdempotencyKey(db: Queryable, input: IdempotencyClaimInput): Promise<IdempotencyClaim> {
   const now = new Date(input.nowMs);
   // A row deleted between the insert and the read (a holder that failed and released the key)
   // makes the read come back empty; claiming again then succeeds or finds the new holder.
@@ -78,6 +75,68 @@ export async function claimIdempotencyKey(
     };
   }
   return { kind: "in_progress" };
+}
+
+/** What {@link claimIdempotencyKey} takes for one key. */
+export type IdempotencyClaimInput = IdempotencyKeyRef & {
+  requestHash: string;
+  nowMs: number;
+  ttlSeconds: number;
+  leaseSeconds: number;
+};
+
+/**
+ * {@link claimIdempotencyKey} for many concurrent requests at once: the fresh keys of one turn of
+ * the event loop are claimed by one INSERT (one commit), one statement at a time (group commit),
+ * with the same take-over rules per row (an expired record; an abandoned claim of the same request
+ * past its lease). A key the INSERT did not take — a replay, a mismatch, a holder still running,
+ * or the same key twice in one batch — is then settled alone by {@link claimIdempotencyKey}, which
+ * reads the record: the batch only speeds up the common case of a new key.
+ */
+export function createBatchedIdempotencyClaim(
+  db: Queryable,
+): (input: IdempotencyClaimInput) => Promise<IdempotencyClaim> {
+  const batched = createTickBatcher<IdempotencyClaimInput, boolean>(
+    async (inputs) => {
+      const seen = new Set<string>();
+      const firsts = inputs.map((input) => {
+        const id = `${input.agentId}\n${input.key}`;
+        if (seen.has(id)) return false;
+        seen.add(id);
+        return true;
+      });
+      const batch = inputs.filter((_, i) => firsts[i]);
+      // One lease for the whole server (IDEMPOTENCY_LEASE_SECONDS); a batch never mixes two.
+      const leaseSeconds = batch[0]?.leaseSeconds ?? 0;
+      if (batch.some((input) => input.leaseSeconds !== leaseSeconds)) throw new Error("one lease per batch");
+      const { rows } = await db.query<{ agent_id: string; idempotency_key: string }>(
+        `INSERT INTO agent_idempotency_keys (agent_id, idempotency_key, request_hash, state, started_at, expires_at)
+         SELECT a, k, h, 'in_progress', s, e
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS t (a, k, h, s, e)
+         ON CONFLICT (agent_id, idempotency_key) DO UPDATE
+           SET request_hash = EXCLUDED.request_hash, state = 'in_progress', response_status = NULL,
+               response_type = NULL, response_body = NULL, started_at = EXCLUDED.started_at,
+               expires_at = EXCLUDED.expires_at
+           WHERE agent_idempotency_keys.expires_at <= EXCLUDED.started_at
+              OR (agent_idempotency_keys.state = 'in_progress'
+                  AND agent_idempotency_keys.started_at <= EXCLUDED.started_at - make_interval(secs => $6)
+                  AND agent_idempotency_keys.request_hash = EXCLUDED.request_hash)
+         RETURNING agent_id, idempotency_key`,
+        [
+          batch.map((input) => input.agentId),
+          batch.map((input) => input.key),
+          batch.map((input) => input.requestHash),
+          batch.map((input) => new Date(input.nowMs).toISOString()),
+          batch.map((input) => new Date(input.nowMs + input.ttlSeconds * 1000).toISOString()),
+          leaseSeconds,
+        ],
+      );
+      const claimed = new Set(rows.map((row) => `${row.agent_id}\n${row.idempotency_key}`));
+      return inputs.map((input, i) => firsts[i] === true && claimed.has(`${input.agentId}\n${input.key}`));
+    },
+    { maxInFlight: 1 },
+  );
+  return async (input) => ((await batched(input)) ? { kind: "claimed" } : claimIdempotencyKey(db, input));
 }
 
 /** Stores the response of a claimed request, to be replayed for the rest of the key's life. */

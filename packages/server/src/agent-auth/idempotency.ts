@@ -8,6 +8,8 @@ import type { IdempotencyResponseCipher } from "./idempotency-response-cipher.ts
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
+  type IdempotencyClaim,
+  type IdempotencyClaimInput,
   type IdempotencyCompletion,
   type IdempotencyKeyRef,
   releaseIdempotencyKey,
@@ -60,7 +62,13 @@ export async function beginIdempotentRequest(
   request: FastifyRequest,
   reply: FastifyReply,
   input: { agentRequest: AgentRequest; agentId: string },
-  deps: { db: Queryable; clock: Clock; responseCipher: IdempotencyResponseCipher },
+  deps: {
+    db: Queryable;
+    clock: Clock;
+    responseCipher: IdempotencyResponseCipher;
+    /** Claims a key (batched across concurrent requests); `claimIdempotencyKey` on `db` when absent. */
+    claimIdempotency?: (input: IdempotencyClaimInput) => Promise<IdempotencyClaim>;
+  },
 ): Promise<boolean> {
   const key = input.agentRequest.parts.headers["idempotency-key"];
   if (key === undefined) throw new CountersignError("idempotency_key_required");
@@ -69,7 +77,8 @@ export async function beginIdempotentRequest(
       message: "The Idempotency-Key must be 1 to 255 printable ASCII characters.",
     });
   }
-  const claim = await claimIdempotencyKey(deps.db, {
+  const claimKey = deps.claimIdempotency ?? ((input: IdempotencyClaimInput) => claimIdempotencyKey(deps.db, input));
+  const claim = await claimKey({
     agentId: input.agentId,
     key,
     requestHash: idempotencyRequestHash(input.agentRequest),
