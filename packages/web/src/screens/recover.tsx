@@ -2,6 +2,7 @@ import { useRef, useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import { ErrorMessage, ScreenTitle } from "../components/common.tsx";
 import { UnlockPanel } from "../components/unlock-panel.tsx";
+import { formField, useFormAction } from "../components/use-form-action.ts";
 import { keyring } from "../device/keyring.ts";
 import { t } from "../i18n/i18n.ts";
 import { refreshSession, startDevice } from "../session.ts";
@@ -20,24 +21,8 @@ type Step =
  */
 export function Recover() {
   const [step, setStep] = useState<Step>({ name: "email" });
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
 
-  const run = (action: (form: HTMLFormElement | null) => Promise<void>) => async (event: Event) => {
-    event.preventDefault();
-    const form = event.currentTarget instanceof HTMLFormElement ? event.currentTarget : null;
-    setBusy(true);
-    setError(null);
-    try {
-      await action(form);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const field = (form: HTMLFormElement | null, name: string) =>
-    ((form?.elements.namedItem(name) as HTMLInputElement | null)?.value ?? "").trim();
+  const { error, busy, run } = useFormAction();
 
   // Sticky, as on the devices screen: the panel reports its own outcome once unlocked.
   const unlocking = useRef(false);
@@ -51,7 +36,7 @@ export function Recover() {
       {step.name === "email" && (
         <form
           onSubmit={run(async (form) => {
-            const email = field(form, "email");
+            const email = formField(form, "email");
             await api("POST", "/v1/auth/recovery/start", { email });
             setStep({ name: "codes", email });
           })}
@@ -70,8 +55,8 @@ export function Recover() {
           onSubmit={run(async (form) => {
             const res = await api<{ ticket: string }>("POST", "/v1/auth/recovery/verify", {
               email: step.email,
-              code: field(form, "code"),
-              recovery_code: field(form, "recovery-code"),
+              code: formField(form, "code"),
+              recovery_code: formField(form, "recovery-code"),
             });
             setStep({ name: "passkey", ticket: res.ticket });
           })}
@@ -105,7 +90,7 @@ export function Recover() {
       {step.name === "passkey" && (
         <form
           onSubmit={run(async (form) => {
-            const name = field(form, "passkey-name") || t("signup.passkeyDefault");
+            const name = formField(form, "passkey-name") || t("signup.passkeyDefault");
             const options = await api<Record<string, unknown>>("POST", "/v1/auth/recovery/passkey/options", {
               ticket: step.ticket,
             });

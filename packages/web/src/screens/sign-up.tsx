@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import { CopyButton, ErrorMessage, ScreenTitle } from "../components/common.tsx";
 import { RecoveryKit } from "../components/recovery-kit.tsx";
+import { formField, useFormAction } from "../components/use-form-action.ts";
 import { currentDevice } from "../device/current-device.ts";
 import { t } from "../i18n/i18n.ts";
 import { navigate } from "../router.ts";
@@ -36,25 +37,9 @@ async function createKeys(): Promise<string> {
  */
 export function SignUp() {
   const [step, setStep] = useState<Step>({ name: "email" });
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
 
-  const run = (action: (form: HTMLFormElement | null) => Promise<void>) => async (event: Event) => {
-    event.preventDefault();
-    const form = event.currentTarget instanceof HTMLFormElement ? event.currentTarget : null;
-    setBusy(true);
-    setError(null);
-    try {
-      await action(form);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const field = (form: HTMLFormElement | null, name: string) =>
-    ((form?.elements.namedItem(name) as HTMLInputElement | null)?.value ?? "").trim();
+  const { error, busy, run } = useFormAction();
 
   const stepNumber = { email: 1, code: 2, passkey: 3, keys: 4, kit: 4, recovery: 5 }[step.name];
   const title =
@@ -94,7 +79,7 @@ export function SignUp() {
       {step.name === "email" && (
         <form
           onSubmit={run(async (form) => {
-            const email = field(form, "email");
+            const email = formField(form, "email");
             await api("POST", "/v1/auth/signup/start", { email });
             setStep({ name: "code", email });
           })}
@@ -110,7 +95,7 @@ export function SignUp() {
       {step.name === "code" && (
         <form
           onSubmit={run(async (form) => {
-            const code = field(form, "code");
+            const code = formField(form, "code");
             const res = await api<{ ticket: string }>("POST", "/v1/auth/signup/verify", { email: step.email, code });
             setStep({ name: "passkey", ticket: res.ticket, email: step.email });
           })}
@@ -145,7 +130,7 @@ export function SignUp() {
       {step.name === "passkey" && (
         <form
           onSubmit={run(async (form) => {
-            const name = field(form, "passkey-name") || t("signup.passkeyDefault");
+            const name = formField(form, "passkey-name") || t("signup.passkeyDefault");
             const options = await api<Record<string, unknown>>("POST", "/v1/auth/signup/passkey/options", {
               ticket: step.ticket,
             });
