@@ -23,6 +23,7 @@ import {
   seriousA11yViolations,
 } from "./support/browser.ts";
 import { buildWebApp, type E2eServer, startE2eServer } from "./support/e2e-server.ts";
+import { recoverAccount } from "./support/recover-account.ts";
 
 const EMAIL = "grace@example.com";
 const MARKER = "e2e-context-marker-7f3a";
@@ -484,15 +485,11 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     const fresh = await openPhone(browser);
     phones.push(fresh);
     const page = fresh.page;
-    await page.goto(`${server.url}/recover`);
-    await page.getByLabel("Email address").fill(EMAIL);
-    const mailed = server.mailer.sent.length;
-    await page.getByRole("button", { name: "Send code" }).click();
-    await page.getByLabel("Code from the email").fill(await server.codeMailedAfter(EMAIL, mailed));
-    await page.getByLabel("One of your recovery codes").fill(recoveryCodes[1] ?? "");
-    await page.getByRole("button", { name: "Continue" }).click();
-    await page.getByLabel("Name for this passkey").fill("Another phone");
-    await page.getByRole("button", { name: "Create passkey" }).click();
+    await recoverAccount(page, server, {
+      email: EMAIL,
+      recoveryCode: recoveryCodes[1] ?? "",
+      passkeyName: "Another phone",
+    });
     await page.getByRole("button", { name: "I do not have the recovery secret" }).click();
     await page.getByText("stays unreadable for good", { exact: false }).waitFor();
     await check(page, "11-recover-no-secret");

@@ -14,6 +14,7 @@ import {
   seriousA11yViolations,
 } from "./support/browser.ts";
 import { buildWebApp, type E2eServer, startE2eServer } from "./support/e2e-server.ts";
+import { recoverAccount } from "./support/recover-account.ts";
 
 const EMAIL = "ada@example.com";
 const MARKER = "e2e-unlock-marker-41c9";
@@ -144,15 +145,11 @@ describe("unlocking with the passkey, and revoking this device, end to end", { t
     recovered = await openPhone(browser);
     phones.push(recovered);
     const page = recovered.page;
-    await page.goto(`${server.url}/recover`);
-    await page.getByLabel("Email address").fill(EMAIL);
-    const mailed = server.mailer.sent.length;
-    await page.getByRole("button", { name: "Send code" }).click();
-    await page.getByLabel("Code from the email").fill(await server.codeMailedAfter(EMAIL, mailed));
-    await page.getByLabel("One of your recovery codes").fill(recoveryCodes[0] ?? "");
-    await page.getByRole("button", { name: "Continue" }).click();
-    await page.getByLabel("Name for this passkey").fill("Replacement phone");
-    await page.getByRole("button", { name: "Create passkey" }).click();
+    await recoverAccount(page, server, {
+      email: EMAIL,
+      recoveryCode: recoveryCodes[0] ?? "",
+      passkeyName: "Replacement phone",
+    });
     await page.getByText("Your account is recovered").waitFor();
     await page.getByLabel("Recovery secret").fill(recoverySecret);
     await page.getByRole("button", { name: "Unlock with the secret" }).click();
@@ -290,15 +287,11 @@ describe("unlocking with the passkey, and revoking this device, end to end", { t
     const fresh = await openPhone(browser);
     phones.push(fresh);
     const page = fresh.page;
-    await page.goto(`${server.url}/recover`);
-    await page.getByLabel("Email address").fill(EMAIL);
-    const mailed = server.mailer.sent.length;
-    await page.getByRole("button", { name: "Send code" }).click();
-    await page.getByLabel("Code from the email").fill(await server.codeMailedAfter(EMAIL, mailed));
-    await page.getByLabel("One of your recovery codes").fill(recoveryCodes[1] ?? "");
-    await page.getByRole("button", { name: "Continue" }).click();
-    await page.getByLabel("Name for this passkey").fill("Spare phone");
-    await page.getByRole("button", { name: "Create passkey" }).click();
+    await recoverAccount(page, server, {
+      email: EMAIL,
+      recoveryCode: recoveryCodes[1] ?? "",
+      passkeyName: "Spare phone",
+    });
     await page.getByText("Your account is recovered").waitFor();
     await page.getByRole("button", { name: "I do not have the recovery secret" }).click();
     await page.getByText("stays unreadable for good", { exact: false }).waitFor();
