@@ -117,6 +117,48 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
     );
   });
 
+  it("isolates a unit that swallows a statement's error, even as the last of an optimistic batch", async () => {
+    const grouped = createGroupedAuditTransactions({ db: ctx.db, audit: fx.audit, maxConcurrent: 1, maxBatch: 16 });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const first = grouped.run(async (tx) => {
+      await gate;
+      await tx.query("INSERT INTO grouped_things (id, label) VALUES (4000, 'gate')");
+      return { value: 4000, events: [sampleEvent(4000)] };
+    });
+    const rest = [4001, 4002, 4003].map((id) =>
+      grouped.run(async (tx) => {
+        await tx.query("INSERT INTO grouped_things (id, label) VALUES ($1, 'batched')", [id]);
+        if (id === 4003) {
+          // A bug in a unit: it catches a failed statement and carries on, leaving the
+          // transaction aborted. Only the append or the commit finds out.
+          try {
+            await tx.query("SELECT 1 / 0");
+          } catch {
+            return { value: id, events: [] };
+          }
+        }
+        return { value: id, events: [sampleEvent(id)] };
+      }),
+    );
+    release();
+    await first;
+    const settled = await Promise.allSettled(rest);
+    assert.deepEqual(
+      settled.map((r) => r.status),
+      ["fulfilled", "fulfilled", "rejected"],
+    );
+    const { rows } = await ctx.db.query<{ id: number }>(
+      "SELECT id FROM grouped_things WHERE id BETWEEN 4001 AND 4003 ORDER BY id",
+    );
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      [4001, 4002],
+    );
+  });
+
   it("groups units into fewer transactions than units while transactions are busy", async () => {
     let transactions = 0;
     const counting = {

@@ -150,8 +150,12 @@ export function createGroupedAuditTransactions(deps: {
         for (const fn of callbacks) tx.afterCommit(fn);
       });
     } catch (error) {
-      // A unit failed without a savepoint: nothing was written; run the batch guarded.
-      if (error instanceof UnitFailed) return runBatch(batch, attempt, "guarded");
+      // A unit failed without a savepoint: nothing was written; run the batch guarded. So too
+      // when a unit swallowed a statement's error and left the transaction aborted (25P02), which
+      // only shows at the append or the commit: guarded, that unit alone fails.
+      if (error instanceof UnitFailed || (!guarded && sqlState(error) === "25P02")) {
+        return runBatch(batch, attempt, "guarded");
+      }
       // The shared transaction failed (the append or the commit): nothing was written.
       if (attempt < 3 && isRetryable(error)) return runBatch(batch, attempt + 1, mode);
       for (const unit of batch) unit.reject(error);
@@ -187,6 +191,10 @@ class UnitFailed extends Error {
 
 /** Deadlock detected (40P01) or serialization failure (40001): the transaction may simply be run again. */
 function isRetryable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = sqlState(error);
   return code === "40P01" || code === "40001";
+}
+
+function sqlState(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code;
 }
