@@ -1,12 +1,12 @@
 import { useRef, useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import { ErrorMessage, ScreenTitle } from "../components/common.tsx";
+import { PasskeyNameFields, registerTicketPasskey } from "../components/ticket-passkey-form.tsx";
 import { UnlockPanel } from "../components/unlock-panel.tsx";
 import { formField, useFormAction } from "../components/use-form-action.ts";
 import { keyring } from "../device/keyring.ts";
 import { t } from "../i18n/i18n.ts";
 import { refreshSession, startDevice } from "../session.ts";
-import { createPasskey } from "../webauthn/ceremonies.ts";
 
 type Step =
   | { name: "email" }
@@ -90,23 +90,13 @@ export function Recover() {
       {step.name === "passkey" && (
         <form
           onSubmit={run(async (form) => {
-            const name = formField(form, "passkey-name") || t("signup.passkeyDefault");
-            const options = await api<Record<string, unknown>>("POST", "/v1/auth/recovery/passkey/options", {
-              ticket: step.ticket,
-            });
-            const credential = await createPasskey(options);
-            await api("POST", "/v1/auth/recovery/passkey/verify", { ticket: step.ticket, credential, name });
+            await registerTicketPasskey("recovery", step.ticket, form);
             const account = await refreshSession();
             if (account !== null) await startDevice(account, true);
             setStep({ name: "keys" });
           })}
         >
-          <p>{t("recover.passkeyLead")}</p>
-          <label for="passkey-name">{t("signup.passkeyName")}</label>
-          <input id="passkey-name" name="passkey-name" maxLength={64} placeholder={t("signup.passkeyDefault")} />
-          <button type="submit" class="button primary wide" disabled={busy}>
-            {t("signup.createPasskey")}
-          </button>
+          <PasskeyNameFields lead={t("recover.passkeyLead")} busy={busy} />
         </form>
       )}
 

@@ -2,12 +2,12 @@ import { useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import { CopyButton, ErrorMessage, ScreenTitle } from "../components/common.tsx";
 import { RecoveryKit } from "../components/recovery-kit.tsx";
+import { PasskeyNameFields, registerTicketPasskey } from "../components/ticket-passkey-form.tsx";
 import { formField, useFormAction } from "../components/use-form-action.ts";
 import { currentDevice } from "../device/current-device.ts";
 import { t } from "../i18n/i18n.ts";
 import { navigate } from "../router.ts";
 import { refreshSession } from "../session.ts";
-import { createPasskey } from "../webauthn/ceremonies.ts";
 
 type Step =
   | { name: "email" }
@@ -130,28 +130,14 @@ export function SignUp() {
       {step.name === "passkey" && (
         <form
           onSubmit={run(async (form) => {
-            const name = formField(form, "passkey-name") || t("signup.passkeyDefault");
-            const options = await api<Record<string, unknown>>("POST", "/v1/auth/signup/passkey/options", {
-              ticket: step.ticket,
-            });
-            const credential = await createPasskey(options);
-            const res = await api<{ recovery_codes: string[] }>("POST", "/v1/auth/signup/passkey/verify", {
-              ticket: step.ticket,
-              credential,
-              name,
-            });
+            const res = await registerTicketPasskey<{ recovery_codes: string[] }>("signup", step.ticket, form);
             // The ticket is spent: from here a failure retries the keys step, not the passkey.
             const keys = { codes: res.recovery_codes, email: step.email };
             setStep({ name: "keys", ...keys });
             setStep({ name: "kit", ...keys, secret: await createKeys() });
           })}
         >
-          <p>{t("signup.passkeyLead")}</p>
-          <label for="passkey-name">{t("signup.passkeyName")}</label>
-          <input id="passkey-name" name="passkey-name" maxLength={64} placeholder={t("signup.passkeyDefault")} />
-          <button type="submit" class="button primary wide" disabled={busy}>
-            {t("signup.createPasskey")}
-          </button>
+          <PasskeyNameFields lead={t("signup.passkeyLead")} busy={busy} />
         </form>
       )}
 
