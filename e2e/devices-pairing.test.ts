@@ -24,6 +24,7 @@ import {
 } from "./support/browser.ts";
 import { buildWebApp, type E2eServer, startE2eServer } from "./support/e2e-server.ts";
 import { recoverAccount } from "./support/recover-account.ts";
+import { signUpToRecoveryKit } from "./support/sign-up-to-kit.ts";
 
 const EMAIL = "grace@example.com";
 const MARKER = "e2e-context-marker-7f3a";
@@ -139,16 +140,7 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
 
   it("signs up: registers this browser, makes the account key set, shows the Recovery Kit before the recovery codes", async () => {
     const page = first.page;
-    await page.goto(`${server.url}/signup`);
-    await page.getByLabel("Email address").fill(EMAIL);
-    const mailed = server.mailer.sent.length;
-    await page.getByRole("button", { name: "Send code" }).click();
-    await page.getByLabel("Code from the email").fill(await server.codeMailedAfter(EMAIL, mailed));
-    await page.getByRole("button", { name: "Continue" }).click();
-    await page.getByLabel("Name for this passkey").fill("First phone");
-    await page.getByRole("button", { name: "Create passkey" }).click();
-
-    await page.getByRole("heading", { name: "Your Recovery Kit" }).waitFor();
+    await signUpToRecoveryKit(page, server, { email: EMAIL, passkeyName: "First phone" });
     const groups = await page.getByTestId("recovery-secret").locator("code").allTextContents();
     assert.equal(groups.length, 8, "32 base32 characters in 8 groups of 4");
     for (const group of groups) assert.match(group, /^[A-Z2-7]{4}$/);

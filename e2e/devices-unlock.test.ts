@@ -15,6 +15,7 @@ import {
 } from "./support/browser.ts";
 import { buildWebApp, type E2eServer, startE2eServer } from "./support/e2e-server.ts";
 import { recoverAccount } from "./support/recover-account.ts";
+import { signUpToRecoveryKit } from "./support/sign-up-to-kit.ts";
 
 const EMAIL = "ada@example.com";
 const MARKER = "e2e-unlock-marker-41c9";
@@ -108,15 +109,7 @@ describe("unlocking with the passkey, and revoking this device, end to end", { t
     enrolled = await openPhone(browser);
     phones.push(enrolled);
     const page = enrolled.page;
-    await page.goto(`${server.url}/signup`);
-    await page.getByLabel("Email address").fill(EMAIL);
-    const mailed = server.mailer.sent.length;
-    await page.getByRole("button", { name: "Send code" }).click();
-    await page.getByLabel("Code from the email").fill(await server.codeMailedAfter(EMAIL, mailed));
-    await page.getByRole("button", { name: "Continue" }).click();
-    await page.getByLabel("Name for this passkey").fill("First phone");
-    await page.getByRole("button", { name: "Create passkey" }).click();
-    await page.getByRole("heading", { name: "Your Recovery Kit" }).waitFor();
+    await signUpToRecoveryKit(page, server, { email: EMAIL, passkeyName: "First phone" });
     recoverySecret = (await page.getByTestId("recovery-secret").locator("code").allTextContents()).join("-");
     await page.getByLabel("I have saved my recovery secret").check();
     await page.getByRole("button", { name: "Continue" }).click();
