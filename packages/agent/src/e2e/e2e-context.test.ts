@@ -45,6 +45,20 @@ for (const kind of testDatabaseKinds()) {
       return { code: created.body.credential.code, shownPin: created.body.agent.e2e };
     }
 
+    /** A person with an account key set, an e2e agent enrolled for them, and its pinned client. */
+    async function pinnedClient() {
+      await world.kit.giveAccountKey(world.person);
+      const { code } = await createE2eAgent();
+      const enrolled = await enrollAgent({ server: world.server, code, now: () => world.kit.clock.now() });
+      return createAgentClient({
+        server: world.server,
+        privateKey: { ...enrolled.key },
+        agentId: enrolled.agentId,
+        e2e: enrolled.e2e as NonNullable<typeof enrolled.e2e>,
+        now: () => world.kit.clock.now(),
+      });
+    }
+
     it("enrols with the pin, seals context, hashes locally, and gets a receipt whose dph is its own", async () => {
       const account = await world.kit.giveAccountKey(world.person);
       const { code, shownPin } = await createE2eAgent();
@@ -116,16 +130,7 @@ for (const kind of testDatabaseKinds()) {
     });
 
     it("refuses a receipt whose dph is not the hash it computed", async () => {
-      await world.kit.giveAccountKey(world.person);
-      const { code } = await createE2eAgent();
-      const enrolled = await enrollAgent({ server: world.server, code, now: () => world.kit.clock.now() });
-      const client = await createAgentClient({
-        server: world.server,
-        privateKey: { ...enrolled.key },
-        agentId: enrolled.agentId,
-        e2e: enrolled.e2e as NonNullable<typeof enrolled.e2e>,
-        now: () => world.kit.clock.now(),
-      });
+      const client = await pinnedClient();
       const pending = await client.requestApproval({
         actionType: "db.migrate",
         title: "Migrate",
@@ -172,16 +177,7 @@ for (const kind of testDatabaseKinds()) {
     });
 
     it("hands over an approval read by id only against the hash computed when asking", async () => {
-      await world.kit.giveAccountKey(world.person);
-      const { code } = await createE2eAgent();
-      const enrolled = await enrollAgent({ server: world.server, code, now: () => world.kit.clock.now() });
-      const client = await createAgentClient({
-        server: world.server,
-        privateKey: { ...enrolled.key },
-        agentId: enrolled.agentId,
-        e2e: enrolled.e2e as NonNullable<typeof enrolled.e2e>,
-        now: () => world.kit.clock.now(),
-      });
+      const client = await pinnedClient();
       const pending = await client.requestApproval({ actionType: "deploy.byid", title: "By id", context: { k: 1 } });
       await world.decide(pending.id, pending.numberMatch);
       const expected = { displayPayloadHash: pending.displayPayloadHash };
