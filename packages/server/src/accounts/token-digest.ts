@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, createSecretKey, randomBytes } from "node:crypto";
 import { toBase64Url, utf8 } from "@countersign/protocol";
 import { deriveKey } from "../crypto/derive-key.ts";
 
@@ -46,7 +46,8 @@ const LABELS: ReadonlySet<string> = new Set(TOKEN_DIGEST_LABELS);
  * ```
  */
 export function createTokenDigester(rootSecret: Uint8Array): TokenDigester {
-  const key = deriveKey(rootSecret, "one-time-code-digest");
+  // Kept as a KeyObject: Node 24 prepares raw key bytes slowly on every HMAC (crypto/aead.ts).
+  const key = createSecretKey(deriveKey(rootSecret, "one-time-code-digest"));
   return Object.freeze({
     digest(label: TokenDigestLabel, ...parts: string[]): string {
       if (!LABELS.has(label)) throw new TypeError("unknown token digest label");

@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey } from "node:crypto";
 import { randomBytes, toBase64Url } from "@countersign/protocol";
 import { type DerivedKeyPurpose, deriveKey } from "../crypto/derive-key.ts";
 
@@ -37,7 +37,8 @@ export interface AgentSecrets {
  */
 export function createAgentSecrets(rootSecret: Uint8Array): AgentSecrets {
   const digester = (purpose: DerivedKeyPurpose) => {
-    const key = deriveKey(rootSecret, purpose);
+    // Kept as a KeyObject: Node 24 prepares raw key bytes slowly on every HMAC (crypto/aead.ts).
+    const key = createSecretKey(deriveKey(rootSecret, purpose));
     return (secret: string) => createHmac("sha256", key).update(secret, "utf8").digest("hex");
   };
   const codeDigest = digester("agent-enrollment-code-digest");

@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey } from "node:crypto";
 import { utf8 } from "@countersign/protocol";
 import { assertText } from "../crypto/assert-text.ts";
 import { deriveKey } from "../crypto/derive-key.ts";
@@ -20,7 +20,8 @@ export type AuthSubjectScope = "account" | "ip";
 export function createAuthSubjectDigest(
   masterKey: Uint8Array,
 ): (scope: AuthSubjectScope, subject: string) => Uint8Array {
-  const key = deriveKey(masterKey, "auth-subject-digest");
+  // Kept as a KeyObject: Node 24 prepares raw key bytes slowly on every HMAC (crypto/aead.ts).
+  const key = createSecretKey(deriveKey(masterKey, "auth-subject-digest"));
   return (scope, subject) => {
     if (scope !== "account" && scope !== "ip") throw new TypeError("scope must be account or ip");
     assertText(subject, "subject");

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey } from "node:crypto";
 import { assertBytes } from "@countersign/protocol";
 
 /**
@@ -19,6 +19,11 @@ export const CHACHA20_POLY1305_TAG_BYTES = 16;
 
 const ALGORITHM = "chacha20-poly1305";
 
+// The key goes to node:crypto as a KeyObject: handed raw bytes, Node 24 spends about 25 µs per
+// cipher preparing them (measured: 33 µs a seal with bytes, 8 µs with createSecretKey's 2 µs
+// included), and an approval creation seals or opens several fields. Either way OpenSSL holds a
+// copy of the key for the cipher's lifetime; the caller's bytes are still the caller's to wipe.
+
 /**
  * Encrypts and authenticates `plaintext`, binding `aad` (RFC 8439 §2.8 chacha20_aead_encrypt).
  *
@@ -38,7 +43,7 @@ export function chacha20Poly1305Seal(
   assertBytes(nonce, "nonce", CHACHA20_POLY1305_NONCE_BYTES);
   assertBytes(plaintext, "plaintext");
   assertBytes(aad, "aad");
-  const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: CHACHA20_POLY1305_TAG_BYTES });
+  const cipher = createCipheriv(ALGORITHM, createSecretKey(key), nonce, { authTagLength: CHACHA20_POLY1305_TAG_BYTES });
   cipher.setAAD(aad, { plaintextLength: plaintext.length });
   // Copy Node's Buffers into a fresh Uint8Array: small Buffers can be views into a shared pool,
   // and handing one out would expose unrelated memory through `.buffer`.
@@ -72,7 +77,9 @@ export function chacha20Poly1305Open(
   assertBytes(aad, "aad");
   if (sealed.length < CHACHA20_POLY1305_TAG_BYTES) return null;
   const length = sealed.length - CHACHA20_POLY1305_TAG_BYTES;
-  const decipher = createDecipheriv(ALGORITHM, key, nonce, { authTagLength: CHACHA20_POLY1305_TAG_BYTES });
+  const decipher = createDecipheriv(ALGORITHM, createSecretKey(key), nonce, {
+    authTagLength: CHACHA20_POLY1305_TAG_BYTES,
+  });
   // The full 16-byte tag, always: with authTagLength fixed, Node refuses shorter tags too.
   decipher.setAuthTag(sealed.subarray(length));
   decipher.setAAD(aad, { plaintextLength: length });

@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { assertBytes, utf8 } from "@countersign/protocol";
 import { assertText } from "./assert-text.ts";
 import { hkdfSha256 } from "./hkdf.ts";
@@ -53,10 +53,11 @@ export function blindIndexInfo(purpose: BlindIndexPurpose): string {
  */
 export function createBlindIndexer(rootSecret: Uint8Array): BlindIndexer {
   assertRootSecret(rootSecret);
-  const keys = new Map<string, Uint8Array>();
+  // KeyObjects: Node 24 prepares raw key bytes slowly on every HMAC (aead.ts).
+  const keys = new Map<string, KeyObject>();
   for (const purpose of BLIND_INDEX_PURPOSES) {
     // RFC 5869 §3.1: the salt is optional; with a uniformly random root secret it adds nothing.
-    keys.set(purpose, hkdfSha256(rootSecret, new Uint8Array(0), utf8(blindIndexInfo(purpose)), 32));
+    keys.set(purpose, createSecretKey(hkdfSha256(rootSecret, new Uint8Array(0), utf8(blindIndexInfo(purpose)), 32)));
   }
   return Object.freeze({
     index(purpose: BlindIndexPurpose, value: string | Uint8Array): string {

@@ -1,4 +1,4 @@
-import { hkdfSync } from "node:crypto";
+import { createSecretKey, hkdfSync } from "node:crypto";
 import { assertBytes } from "@countersign/protocol";
 
 /**
@@ -42,5 +42,7 @@ export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, 
   if (!Number.isSafeInteger(length) || length < 1 || length > HKDF_SHA256_MAX_LENGTH) {
     throw new RangeError(`length must be an integer from 1 to ${HKDF_SHA256_MAX_LENGTH}`);
   }
-  return new Uint8Array(hkdfSync("sha256", ikm, salt, info, length));
+  // A KeyObject rather than raw bytes: Node 24 prepares raw key bytes slowly (see aead.ts);
+  // session requests derive a key each.
+  return new Uint8Array(hkdfSync("sha256", ikm.length === 0 ? ikm : createSecretKey(ikm), salt, info, length));
 }

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, createSecretKey, randomBytes } from "node:crypto";
 import { toBase64Url, utf8 } from "@countersign/protocol";
 import type { Clock } from "../clock.ts";
 import { decryptFieldText, encryptField, type FieldContext } from "../crypto/field-cipher.ts";
@@ -101,7 +101,8 @@ export function createPushSubscriptionStore(deps: {
   masterKey: Uint8Array;
 }): PushSubscriptionStore {
   const { dataKeys, clock } = deps;
-  const digestKey = hkdfSha256(deps.masterKey, new Uint8Array(0), utf8(PUSH_TARGET_DIGEST_INFO), 32);
+  // Kept as a KeyObject: Node 24 prepares raw key bytes slowly on every HMAC (crypto/aead.ts).
+  const digestKey = createSecretKey(hkdfSha256(deps.masterKey, new Uint8Array(0), utf8(PUSH_TARGET_DIGEST_INFO), 32));
   const now = () => new Date(clock.now());
   const digest = (kind: PushKind, target: string) => {
     const mac = createHmac("sha256", digestKey);

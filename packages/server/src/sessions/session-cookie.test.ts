@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey } from "node:crypto";
 import { describe, it } from "node:test";
 import { fromBase64Url, toBase64Url } from "@countersign/protocol";
 import {
@@ -11,7 +11,8 @@ import {
   verifySessionCookieValue,
 } from "./session-cookie.ts";
 
-const key = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+const keyBytes = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+const key = createSecretKey(keyBytes);
 const id = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
 
 describe("the session cookie", () => {
@@ -19,7 +20,7 @@ describe("the session cookie", () => {
     const value = sessionCookieValue(key, id);
     const [idPart, macPart] = value.split(".");
     assert.equal(idPart, toBase64Url(id));
-    assert.equal(macPart, createHmac("sha256", key).update(id).digest("base64url"));
+    assert.equal(macPart, createHmac("sha256", keyBytes).update(id).digest("base64url"));
     assert.match(value, /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
     assert.deepEqual(verifySessionCookieValue(key, value), id);
   });
@@ -30,7 +31,7 @@ describe("the session cookie", () => {
     const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === "A" ? "B" : "A") + text.slice(at + 1);
     assert.equal(verifySessionCookieValue(key, `${idPart}.${flip(macPart, 5)}`), null, "MAC changed");
     assert.equal(verifySessionCookieValue(key, `${flip(idPart, 5)}.${macPart}`), null, "id changed");
-    const otherKey = Uint8Array.from(key, (b) => b ^ 1);
+    const otherKey = createSecretKey(Uint8Array.from(keyBytes, (b) => b ^ 1));
     assert.equal(verifySessionCookieValue(otherKey, value), null, "another server's key");
   });
 

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, type KeyObject, timingSafeEqual } from "node:crypto";
 import { assertBytes, fromBase64Url, toBase64Url } from "@countersign/protocol";
 import type { FastifyReply } from "fastify";
 import { SESSION_ID_BYTES } from "./session-keys.ts";
@@ -19,12 +19,12 @@ const MAC_BYTES = 32;
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/;
 const ATTRIBUTES = "Path=/; Secure; HttpOnly; SameSite=Strict";
 
-function mac(key: Uint8Array, id: Uint8Array): Uint8Array {
+function mac(key: KeyObject, id: Uint8Array): Uint8Array {
   return new Uint8Array(createHmac("sha256", key).update(id).digest());
 }
 
 /** The cookie value for a session id: `<base64url id>.<base64url HMAC(key, id)>`. */
-export function sessionCookieValue(cookieKey: Uint8Array, id: Uint8Array): string {
+export function sessionCookieValue(cookieKey: KeyObject, id: Uint8Array): string {
   assertBytes(id, "session id", SESSION_ID_BYTES);
   return `${toBase64Url(id)}.${toBase64Url(mac(cookieKey, id))}`;
 }
@@ -34,7 +34,7 @@ export function sessionCookieValue(cookieKey: Uint8Array, id: Uint8Array): strin
  * in constant time and checked before anything asks the database, so forged or guessed cookies
  * cost one HMAC and never a query. Only canonical base64url is accepted: one id has one cookie.
  */
-export function verifySessionCookieValue(cookieKey: Uint8Array, value: string): Uint8Array | null {
+export function verifySessionCookieValue(cookieKey: KeyObject, value: string): Uint8Array | null {
   if (!COOKIE_VALUE.test(value)) return null;
   const dot = value.indexOf(".");
   const id = fromBase64Url(value.slice(0, dot));

@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { assertBytes } from "@countersign/protocol";
 import { deriveKey } from "../crypto/derive-key.ts";
 
@@ -8,9 +8,9 @@ export const SESSION_ID_BYTES = 32;
 /** The two server keys sessions use, derived once from the root secret. */
 export interface SessionKeys {
   /** HMAC-SHA-256 key of the MAC that follows the id in the cookie. */
-  readonly cookie: Uint8Array;
+  readonly cookie: KeyObject;
   /** HMAC-SHA-256 key of the digest under which the id is stored. */
-  readonly digest: Uint8Array;
+  readonly digest: KeyObject;
 }
 
 /**
@@ -20,8 +20,9 @@ export interface SessionKeys {
  */
 export function deriveSessionKeys(masterKey: Uint8Array): SessionKeys {
   return Object.freeze({
-    cookie: deriveKey(masterKey, "session-cookie"),
-    digest: deriveKey(masterKey, "session-digest"),
+    // KeyObjects: Node 24 prepares raw key bytes slowly on every HMAC (crypto/aead.ts).
+    cookie: createSecretKey(deriveKey(masterKey, "session-cookie")),
+    digest: createSecretKey(deriveKey(masterKey, "session-digest")),
   });
 }
 
