@@ -1,3 +1,4 @@
+import { digest } from "#digest";
 import { utf8 } from "../encoding/bytes.ts";
 import { canonicalize } from "../jcs/canonicalize.ts";
 
@@ -42,6 +43,5 @@ export async function decisionChallenge(input: DecisionChallengeInput): Promise<
     display_payload_hash: input.displayPayloadHash,
     nonce: input.nonce,
   });
-  const digest = await globalThis.crypto.subtle.digest("SHA-256", utf8(json) as Uint8Array<ArrayBuffer>);
-  return new Uint8Array(digest);
+  return digest("SHA-256", utf8(json));
 }

@@ -1,3 +1,4 @@
+import { digest } from "#digest";
 import { utf8 } from "../encoding/bytes.ts";
 import { toHex } from "../encoding/hex.ts";
 import { canonicalize } from "./canonicalize.ts";
@@ -49,6 +50,5 @@ export async function displayPayloadHash(payload: DisplayPayload): Promise<`sha2
     expires_at: payload.expires_at,
   };
   const bytes = utf8(canonicalize(fields));
-  const digest = await globalThis.crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return `sha256:${toHex(new Uint8Array(digest))}`;
+  return `sha256:${toHex(await digest("SHA-256", bytes))}`;
 }
