@@ -315,6 +315,10 @@ export async function listForUser(q: Queryable, userId: string, filter: ListFilt
  * Counts one creation against the agent's and the person's current one-minute windows (T-1
  * throttles) and returns both counts. In the creating transaction, so a request that is refused
  * or rolled back counts nothing.
+ *
+ * The person's row is locked before the agent's: creations are grouped into transactions sorted
+ * by (person, agent), so every transaction takes these locks in one global order and two of them
+ * cannot deadlock on them.
  */
 export async function countCreation(
   tx: Queryable,
@@ -322,7 +326,7 @@ export async function countCreation(
   windowStart: Date,
 ): Promise<{ agent: number; user: number }> {
   const { rows } = await tx.query<{ scope: string; count: number }>(
-    `INSERT INTO approval_throttle_windows (scope, window_start, count) VALUES ($1, $3, 1), ($2, $3, 1)
+    `INSERT INTO approval_throttle_windows (scope, window_start, count) VALUES ($2, $3, 1), ($1, $3, 1)
      ON CONFLICT (scope, window_start) DO UPDATE SET count = approval_throttle_windows.count + 1
      RETURNING scope, count`,
     [scopes.agent, scopes.user, windowStart],

@@ -10,6 +10,7 @@ import {
 } from "@countersign/protocol";
 import type { AuthenticatedAgent } from "../agent-auth/agent-request.ts";
 import type { JsonValue } from "../audit/audit-event.ts";
+import type { Queryable } from "../db/database.ts";
 import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import type { ApprovalRow } from "./approval-row.ts";
@@ -139,13 +140,6 @@ export async function createApproval(
         expiresAt,
       });
       if (inserted === null) return { value: null, events: [] };
-      const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-      const counts = await countCreation(tx, { agent: `agent:${agent.id}`, user: `user:${agent.userId}` }, windowStart);
-      if (counts.agent > config.approvals.perAgentPerMinute || counts.user > config.approvals.perUserPerMinute) {
-        throw new CountersignError("throttled", {
-          retryAfter: Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)),
-        });
-      }
       await deps.notifier.changed(tx, inserted, "approval.created");
       const event = approvalAuditEvent({
         type: "approval.created",
@@ -160,7 +154,22 @@ export async function createApproval(
         // An end-to-end request's context stays out of the log too: it is null in `display`.
         context: { ip: actor.ip, display_payload: display as unknown as JsonValue },
       });
-      return { value: inserted, events: [event] };
+      // The throttle counters are the rows every creation of this person and agent locks: counted
+      // last, so concurrent batches do not queue behind one another's whole work (T-1 throttles).
+      const countAgainstThrottles = async (last: Queryable) => {
+        const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+        const counts = await countCreation(
+          last,
+          { agent: `agent:${agent.id}`, user: `user:${agent.userId}` },
+          windowStart,
+        );
+        if (counts.agent > config.approvals.perAgentPerMinute || counts.user > config.approvals.perUserPerMinute) {
+          throw new CountersignError("throttled", {
+            retryAfter: Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)),
+          });
+        }
+      };
+      return { value: inserted, events: [event], last: countAgainstThrottles };
     },
     { orderKey: `${agent.userId}|${agent.id}` },
   );

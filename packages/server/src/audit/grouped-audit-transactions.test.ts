@@ -159,6 +159,71 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
     );
   });
 
+  it("runs each unit's last step after every unit's work, and a refusal there fails only its unit", async () => {
+    const grouped = createGroupedAuditTransactions({ db: ctx.db, audit: fx.audit, maxConcurrent: 1, maxBatch: 16 });
+    const batch = async (base: number, refusing: number | null) => {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const first = grouped.run(async () => {
+        await gate;
+        return { value: base, events: [] };
+      });
+      const steps: string[] = [];
+      const committed: number[] = [];
+      const rest = [1, 2, 3, 4].map((k) =>
+        grouped.run(async (tx) => {
+          const id = base + k;
+          steps.push(`work ${k}`);
+          await tx.query("INSERT INTO grouped_things (id, label) VALUES ($1, 'with a last step')", [id]);
+          tx.afterCommit(() => committed.push(id));
+          return {
+            value: id,
+            events: [sampleEvent(id)],
+            last: async (last) => {
+              steps.push(`last ${k}`);
+              await last.query("UPDATE grouped_things SET label = 'last step ran' WHERE id = $1", [id]);
+              if (id === refusing) throw new Error("refused in its last step");
+            },
+          };
+        }),
+      );
+      release();
+      await first;
+      return { settled: await Promise.allSettled(rest), steps, committed };
+    };
+
+    const clean = await batch(5_000, null);
+    assert.ok(clean.settled.every((r) => r.status === "fulfilled"));
+    assert.deepEqual(clean.steps, ["work 1", "work 2", "work 3", "work 4", "last 1", "last 2", "last 3", "last 4"]);
+    const labels = await ctx.db.query<{ label: string }>(
+      "SELECT DISTINCT label FROM grouped_things WHERE id BETWEEN 5001 AND 5004",
+    );
+    assert.deepEqual(
+      labels.rows.map((r) => r.label),
+      ["last step ran"],
+    );
+
+    const refused = await batch(6_000, 6_003);
+    assert.deepEqual(
+      refused.settled.map((r) => r.status),
+      ["fulfilled", "fulfilled", "rejected", "fulfilled"],
+    );
+    const { rows } = await ctx.db.query<{ id: number }>(
+      "SELECT id FROM grouped_things WHERE id BETWEEN 6001 AND 6004 ORDER BY id",
+    );
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      [6001, 6002, 6004],
+      "the refused unit's row is rolled back with its last step; the others' are kept once",
+    );
+    assert.deepEqual(
+      [...refused.committed].sort((a, b) => a - b),
+      [6001, 6002, 6004],
+    );
+  });
+
   it("groups units into fewer transactions than units while transactions are busy", async () => {
     let transactions = 0;
     const counting = {

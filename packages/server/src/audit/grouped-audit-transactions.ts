@@ -5,10 +5,18 @@ import type { AuditLog } from "./audit-log.ts";
 /**
  * One unit of audited work: it changes rows through `tx` and returns the audit events that
  * record the change, which are appended for it at the end of the transaction.
+ *
+ * `last`, when given, runs after the work of every unit in the batch, just before the append:
+ * the place for statements that lock rows many concurrent units share (a person's throttle
+ * counters). Taken there, those locks are held only across the append and the commit, which
+ * serialize batches anyway (the chain's lock), instead of across every later unit's work, which
+ * would serialize whole batches behind one another. It may throw to fail its own unit.
  */
-export type AuditedWork<T> = (
-  tx: Transaction,
-) => Promise<{ readonly value: T; readonly events: readonly AuditEvent[] }>;
+export type AuditedWork<T> = (tx: Transaction) => Promise<{
+  readonly value: T;
+  readonly events: readonly AuditEvent[];
+  readonly last?: (tx: Transaction) => Promise<void>;
+}>;
 
 /** Runs audited work, grouping concurrent units into shared transactions (group commit). */
 export interface GroupedAuditTransactions {
@@ -89,7 +97,8 @@ export function createGroupedAuditTransactions(deps: {
       try {
         unit.resolve(
           await db.transaction(async (tx) => {
-            const { value, events } = await unit.work(tx);
+            const { value, events, last } = await unit.work(tx);
+            if (last !== undefined) await last(tx);
             if (events.length > 0) await audit.appendAll(tx, events);
             return value;
           }),
@@ -111,43 +120,54 @@ export function createGroupedAuditTransactions(deps: {
     try {
       await db.transaction(async (tx) => {
         const events: AuditEvent[] = [];
-        const callbacks: (() => void)[] = [];
-        for (const unit of batch) {
-          const own: (() => void)[] = [];
-          const unitTx: Transaction = {
-            query: (sql, params) => tx.query(sql, params),
-            exec: (sql) => tx.exec(sql),
-            afterCommit: (fn) => {
-              own.push(fn);
-            },
-          };
-          if (!guarded) {
-            let result: Awaited<ReturnType<AuditedWork<unknown>>>;
-            try {
-              result = await unit.work(unitTx);
-            } catch (error) {
-              throw new UnitFailed(error);
-            }
-            events.push(...result.events);
-            callbacks.push(...own);
-            settled.push({ unit, ok: true, value: result.value });
-            continue;
-          }
-          await tx.query("SAVEPOINT grouped_unit");
+        if (!guarded) {
+          // All or nothing: a failing unit rolls the whole batch back, so every unit may work
+          // on `tx` itself, and share what it memoizes per transaction (data keys) with the
+          // others and with the append; its afterCommit callbacks run only if all committed.
+          const lasts: ((tx: Transaction) => Promise<void>)[] = [];
           try {
-            const result = await unit.work(unitTx);
-            await tx.query("RELEASE SAVEPOINT grouped_unit");
-            events.push(...result.events);
-            callbacks.push(...own);
-            settled.push({ unit, ok: true, value: result.value });
+            for (const unit of batch) {
+              const result = await unit.work(tx);
+              events.push(...result.events);
+              if (result.last !== undefined) lasts.push(result.last);
+              settled.push({ unit, ok: true, value: result.value });
+            }
+            for (const last of lasts) await last(tx);
           } catch (error) {
-            await tx.query("ROLLBACK TO SAVEPOINT grouped_unit");
-            await tx.query("RELEASE SAVEPOINT grouped_unit");
-            settled.push({ unit, ok: false, value: error });
+            throw new UnitFailed(error);
           }
+        } else {
+          const callbacks: (() => void)[] = [];
+          for (const unit of batch) {
+            // Each unit in a savepoint of its own, with its own afterCommit list and its own
+            // view of the transaction (nothing memoized is shared with a unit rolled back).
+            const own: (() => void)[] = [];
+            const unitTx: Transaction = {
+              query: (sql, params) => tx.query(sql, params),
+              exec: (sql) => tx.exec(sql),
+              afterCommit: (fn) => {
+                own.push(fn);
+              },
+            };
+            await tx.query("SAVEPOINT grouped_unit");
+            try {
+              const result = await unit.work(unitTx);
+              // Guarded runs are the rare path (a unit failed): its late step runs right away,
+              // inside its savepoint, so a refusal there stays its own.
+              if (result.last !== undefined) await result.last(unitTx);
+              await tx.query("RELEASE SAVEPOINT grouped_unit");
+              events.push(...result.events);
+              callbacks.push(...own);
+              settled.push({ unit, ok: true, value: result.value });
+            } catch (error) {
+              await tx.query("ROLLBACK TO SAVEPOINT grouped_unit");
+              await tx.query("RELEASE SAVEPOINT grouped_unit");
+              settled.push({ unit, ok: false, value: error });
+            }
+          }
+          for (const fn of callbacks) tx.afterCommit(fn);
         }
         if (events.length > 0) await audit.appendAll(tx, events);
-        for (const fn of callbacks) tx.afterCommit(fn);
       });
     } catch (error) {
       // A unit failed without a savepoint: nothing was written; run the batch guarded. So too
