@@ -6,6 +6,7 @@ import { type AgentsService, createAgentsService } from "./agents/agents-service
 import type { InFlightApprovals } from "./agents/in-flight-approvals.ts";
 import { createApprovalNotifier } from "./approvals/approval-notifier.ts";
 import { type ApprovalService, createApprovalService } from "./approvals/approval-service.ts";
+import { createBlockerReader } from "./approvals/approval-store.ts";
 import { createDecisionNonces } from "./approvals/decision-nonces.ts";
 import { createReceiptSigner, type ReceiptSigner } from "./approvals/receipt-signer.ts";
 import { type AuditLog, createAuditLog } from "./audit/audit-log.ts";
@@ -121,6 +122,7 @@ export function createAppServices(base: AppServicesBase, overrides: Partial<AppS
       audit,
       grouped: createGroupedAuditTransactions({ db: base.db, audit }),
       dataKeys: userDataKeys,
+      blockers: createBlockerReader(base.db),
       nonces: createDecisionNonces(createTokenDigester(base.config.secrets.masterKey)),
       receipts,
       passkeys,

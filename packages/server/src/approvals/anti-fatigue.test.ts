@@ -92,6 +92,24 @@ describeEachDatabase("in-flight suppression and idempotency (T-1)", (ctx) => {
     assert.notEqual(separate.id, first.id);
   });
 
+  it("answers each of a burst of different requests from its own state, though they are read together", async () => {
+    const agent = await kit.newAgent(alice);
+    const other = await kit.newAgent(alice);
+    const open = created(await kit.ask(agent));
+    // Arriving together, these are looked up by one statement (createBlockerReader).
+    const [same, otherAction, otherAgent] = await Promise.all([
+      kit.ask(agent),
+      kit.ask(agent, { ...ASK, action_type: "deploy.staging" }),
+      kit.ask(other),
+    ]);
+    assert.equal(same?.status, 200);
+    assert.equal(same?.body.id, open.id, "the open request is returned for its own triple");
+    for (const res of [otherAction, otherAgent]) {
+      assert.equal(res?.status, 201, "another action type or agent gets a new request");
+      assert.notEqual(res?.body.id, open.id);
+    }
+  });
+
   it("replays the original answer for the same Idempotency-Key and body, and refuses another body with 422", async () => {
     const agent = await kit.newAgent(alice);
     const key = crypto.randomUUID();

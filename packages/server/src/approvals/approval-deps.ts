@@ -10,6 +10,7 @@ import type { Database, Transaction } from "../db/database.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import type { PasskeyServices } from "../passkeys/passkey-services.ts";
 import type { ApprovalNotifier } from "./approval-notifier.ts";
+import type { BlockerKey, Blockers } from "./approval-store.ts";
 import type { DecisionNonces } from "./decision-nonces.ts";
 import type { ReceiptSigner } from "./receipt-signer.ts";
 
@@ -22,6 +23,8 @@ export interface ApprovalDeps {
   /** Group commit for audited writes that come in bursts: creations and decisions. */
   readonly grouped: GroupedAuditTransactions;
   readonly dataKeys: UserDataKeys;
+  /** What a new request must know first, read in batches (`createBlockerReader`). */
+  readonly blockers: (key: BlockerKey) => Promise<Blockers>;
   readonly nonces: DecisionNonces;
   readonly receipts: ReceiptSigner;
   readonly passkeys: PasskeyServices;

@@ -1,3 +1,4 @@
+import { createTickBatcher } from "../agent-auth/tick-batcher.ts";
 import type { Queryable } from "../db/database.ts";
 import {
   APPROVAL_COLUMNS,
@@ -60,7 +61,7 @@ export async function insertApproval(tx: Queryable, a: NewApproval): Promise<App
   return rows[0] ?? null;
 }
 
-/** What a new request must know before anything else: see {@link findBlockers}. */
+/** What a new request must know before anything else: see {@link createBlockerReader}. */
 export interface Blockers {
   readonly openId: string | null;
   readonly lastRejectedAt: Date | null;
@@ -71,43 +72,66 @@ export interface Blockers {
   readonly activeAccountKeyId: string | null;
 }
 
+/** The (user, agent, action type) a new request is for, and where its cool-down window starts. */
+export interface BlockerKey {
+  readonly userId: string;
+  readonly agentId: string;
+  readonly actionType: string;
+  readonly cooldownFrom: Date;
+}
+
 /**
- * What a new request for (user, agent, action type) must know first, in one round trip: the open
- * request's id, if any (suppression), the latest rejection since `cooldownFrom` (cool-down), the
- * person's default TTL (used when neither the request nor the agent names one), and the key sets
- * end-to-end context is checked against — the agent's pin, read fresh rather than from the agent
- * row cache, and the account's active one.
+ * What a new request for (user, agent, action type) must know first: the open request's id, if
+ * any (suppression), the latest rejection since `cooldownFrom` (cool-down), the person's default
+ * TTL (used when neither the request nor the agent names one), and the key sets end-to-end
+ * context is checked against — the agent's pin, read fresh rather than from the agent row cache,
+ * and the account's active one.
+ *
+ * The keys of concurrent creations that arrive in one turn of the event loop are read by one
+ * statement (a read, so batching changes only how many round trips are made: each answer still
+ * comes from a statement that ran after its request arrived).
  */
-export async function findBlockers(
-  q: Queryable,
-  key: { userId: string; agentId: string; actionType: string; cooldownFrom: Date },
-): Promise<Blockers> {
-  const { rows } = await q.query<{
-    open_id: string | null;
-    last_rejected_at: Date | null;
-    user_ttl: number | null;
-    agent_e2e_key_id: string | null;
-    active_key_id: string | null;
-  }>(
-    `SELECT
-       (SELECT id FROM approval_requests
-         WHERE user_id = $1 AND agent_id = $2 AND action_type = $3 AND status IN ('pending', 'delivered')) AS open_id,
-       (SELECT max(decided_at) FROM approval_requests
-         WHERE user_id = $1 AND agent_id = $2 AND action_type = $3 AND status = 'rejected' AND decided_at > $4)
-         AS last_rejected_at,
-       (SELECT default_ttl_seconds FROM user_settings WHERE user_id = $1) AS user_ttl,
-       (SELECT e2e_account_key_id FROM agents WHERE id = $2) AS agent_e2e_key_id,
-       (SELECT id FROM account_keys WHERE user_id = $1 AND retired_at IS NULL) AS active_key_id`,
-    [key.userId, key.agentId, key.actionType, key.cooldownFrom],
-  );
-  const row = rows[0];
-  return {
-    openId: row?.open_id ?? null,
-    lastRejectedAt: row?.last_rejected_at ?? null,
-    userDefaultTtl: row?.user_ttl ?? null,
-    agentE2eKeyId: row?.agent_e2e_key_id ?? null,
-    activeAccountKeyId: row?.active_key_id ?? null,
-  };
+export function createBlockerReader(db: Queryable): (key: BlockerKey) => Promise<Blockers> {
+  return createTickBatcher<BlockerKey, Blockers>(async (keys) => {
+    const { rows } = await db.query<{
+      position: string;
+      open_id: string | null;
+      last_rejected_at: Date | null;
+      user_ttl: number | null;
+      agent_e2e_key_id: string | null;
+      active_key_id: string | null;
+    }>(
+      `SELECT k.position,
+         (SELECT id FROM approval_requests
+           WHERE user_id = k.user_id AND agent_id = k.agent_id AND action_type = k.action_type
+             AND status IN ('pending', 'delivered')) AS open_id,
+         (SELECT max(decided_at) FROM approval_requests
+           WHERE user_id = k.user_id AND agent_id = k.agent_id AND action_type = k.action_type
+             AND status = 'rejected' AND decided_at > k.cooldown_from) AS last_rejected_at,
+         (SELECT default_ttl_seconds FROM user_settings WHERE user_id = k.user_id) AS user_ttl,
+         (SELECT e2e_account_key_id FROM agents WHERE id = k.agent_id) AS agent_e2e_key_id,
+         (SELECT id FROM account_keys WHERE user_id = k.user_id AND retired_at IS NULL) AS active_key_id
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+         WITH ORDINALITY AS k (user_id, agent_id, action_type, cooldown_from, position)`,
+      [
+        keys.map((key) => key.userId),
+        keys.map((key) => key.agentId),
+        keys.map((key) => key.actionType),
+        keys.map((key) => key.cooldownFrom.toISOString()),
+      ],
+    );
+    const byPosition = new Map(rows.map((row) => [Number(row.position), row]));
+    return keys.map((_, i) => {
+      const row = byPosition.get(i + 1);
+      return {
+        openId: row?.open_id ?? null,
+        lastRejectedAt: row?.last_rejected_at ?? null,
+        userDefaultTtl: row?.user_ttl ?? null,
+        agentE2eKeyId: row?.agent_e2e_key_id ?? null,
+        activeAccountKeyId: row?.active_key_id ?? null,
+      };
+    });
+  });
 }
 
 /** The open request for (user, agent, action type), after an insert lost the race to it. */

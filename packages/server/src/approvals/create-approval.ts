@@ -15,14 +15,7 @@ import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import type { ApprovalRow } from "./approval-row.ts";
 import { openApproval, type StoredDisplayPayload, sealApproval } from "./approval-seal.ts";
-import {
-  type Blockers,
-  countCreation,
-  expireOne,
-  findBlockers,
-  findOpenFor,
-  insertApproval,
-} from "./approval-store.ts";
+import { type Blockers, countCreation, expireOne, findOpenFor, insertApproval } from "./approval-store.ts";
 import { assertDisplayContext, assertDisplayText } from "./display-text.ts";
 
 /** The body of `POST /v1/approvals` after schema validation (DESIGN §4.4). */
@@ -83,7 +76,7 @@ export async function createApproval(
   const key = { userId: agent.userId, agentId: agent.id, actionType: input.action_type };
   const now = new Date(clock.now());
 
-  const blockers = await findBlockers(db, {
+  const blockers = await deps.blockers({
     ...key,
     cooldownFrom: new Date(now.getTime() - config.approvals.cooldownSeconds * 1000),
   });
