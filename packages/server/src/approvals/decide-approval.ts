@@ -9,7 +9,7 @@ import {
   utf8,
 } from "@countersign/protocol";
 import type { JsonValue } from "../audit/audit-event.ts";
-import type { Queryable } from "../db/database.ts";
+import type { Queryable, Transaction } from "../db/database.ts";
 import { credentialIdFromResponse } from "../passkeys/assertion-ceremony.ts";
 import type { PasskeyRow } from "../passkeys/passkey-store.ts";
 import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
@@ -157,14 +157,6 @@ export async function decideApproval(
 
   return deps.grouped.run(
     async (tx) => {
-      if (
-        !(await deps.passkeys.store.recordUse(tx, passkey.id, {
-          signCount: evidence.sign_count,
-          backedUp: passkey.backedUp,
-        }))
-      ) {
-        throw new CountersignError("passkey_verification_failed");
-      }
       const locked = await findForUser(tx, person.userId, row.id, { forUpdate: true });
       if (locked === null) throw new CountersignError("approval_not_found");
       if (isTerminal(locked.status)) throw new CountersignError("approval_not_pending");
@@ -203,7 +195,20 @@ export async function decideApproval(
           evidence: evidence as unknown as JsonValue,
         },
       });
-      return { value: { row: ended, agentSuspended: input.not_requested === true }, events: [event] };
+      // The passkey's row is the one every decision of this person locks: its counter is written
+      // last, so concurrent batches do not queue behind one another's whole work.
+      const recordPasskeyUse = async (last: Transaction) => {
+        const recorded = await deps.passkeys.store.recordUse(last, passkey.id, {
+          signCount: evidence.sign_count,
+          backedUp: passkey.backedUp,
+        });
+        if (!recorded) throw new CountersignError("passkey_verification_failed");
+      };
+      return {
+        value: { row: ended, agentSuspended: input.not_requested === true },
+        events: [event],
+        last: recordPasskeyUse,
+      };
     },
     { orderKey: `${person.userId}|${row.agent_id}` },
   );
