@@ -19,7 +19,6 @@
  */
 import { generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
 import { cpus } from "node:os";
-import { Worker } from "node:worker_threads";
 import { exportEd25519PublicKey, generateEd25519KeyPair, signRequest, toBase64Url } from "@countersign/protocol";
 import Fastify from "fastify";
 import { agentKeyId } from "../packages/server/src/agents/agent-key-id.ts";
@@ -30,10 +29,10 @@ import { systemClock } from "../packages/server/src/clock.ts";
 import { buildApp } from "../packages/server/src/http/build-app.ts";
 import { formatCount as number, BENCH_SERVER_URL as SERVER_URL } from "./lib/bench-database.ts";
 import { createBenchServerSetup } from "./lib/bench-server.ts";
-import { cpuPerRequest, sampleCpu } from "./lib/cpu-sampler.ts";
-import type { LoadOptions, LoadResult } from "./lib/keep-alive-load.ts";
+import type { LoadResult } from "./lib/keep-alive-load.ts";
+import { type MeasuredLoad, measuredLoad } from "./lib/measured-load.ts";
 
-type CpuPerRequest = ReturnType<typeof cpuPerRequest>;
+type CpuPerRequest = MeasuredLoad["cpu"];
 
 // The agent-only bench creates no approval requests, so there is never anything to cancel.
 const noApprovals: InFlightApprovals = { cancelForAgent: async () => 0 };
@@ -43,14 +42,6 @@ const DURATION_MS = 6_000;
 const ROUNDS = 2;
 // Enough single-use requests for the pipeline at well past its expected rate, for every round.
 const PRESIGNED = 260_000;
-
-function load(options: LoadOptions): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./lib/keep-alive-load.ts", import.meta.url), { workerData: options });
-    worker.once("message", (result: LoadResult) => resolve(result));
-    worker.once("error", reject);
-  });
-}
 
 /** The raw bytes of one keep-alive GET. */
 function rawRequest(path: string, headers: Record<string, string>): string {
@@ -137,15 +128,11 @@ try {
 
   const runs: { bare: LoadResult[]; pipeline: LoadResult[] } = { bare: [], pipeline: [] };
   const cpu = { bare: [] as CpuPerRequest[], pipeline: [] as CpuPerRequest[] };
-  // The load generator counts only the measured window; the CPU samples span warm-up too, so
-  // divide by the requests of both, assuming the warm-up ran at the measured rate.
-  const spanRequests = (result: LoadResult) => (result.requestsPerSecond * (WARMUP_MS + DURATION_MS)) / 1000;
   let offset = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    let before = sampleCpu();
     // The bare route keeps no nonces, so its requests may be sent again: without that it ran
     // out of requests before its time was up and was under-measured.
-    const bare = await load({
+    const { result: bare, cpu: bareCpu } = await measuredLoad({
       port: barePort,
       requests,
       connections: CONNECTIONS,
@@ -153,17 +140,16 @@ try {
       durationMs: DURATION_MS,
       cycle: true,
     });
-    cpu.bare.push(cpuPerRequest(before, sampleCpu(), spanRequests(bare)));
+    cpu.bare.push(bareCpu);
     runs.bare.push(bare);
-    before = sampleCpu();
-    const pipeline = await load({
+    const { result: pipeline, cpu: pipelineCpu } = await measuredLoad({
       port,
       requests: requests.slice(offset),
       connections: CONNECTIONS,
       warmupMs: WARMUP_MS,
       durationMs: DURATION_MS,
     });
-    cpu.pipeline.push(cpuPerRequest(before, sampleCpu(), spanRequests(pipeline)));
+    cpu.pipeline.push(pipelineCpu);
     offset += Math.ceil(pipeline.completed * (1 + WARMUP_MS / DURATION_MS)) + 5 * CONNECTIONS + 2_000;
     runs.pipeline.push(pipeline);
   }

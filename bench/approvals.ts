@@ -36,8 +36,7 @@ import { createMemoryMailer } from "../packages/server/src/mail/memory-mailer.ts
 import { startBareVerifyServer } from "./lib/bare-verify-server.ts";
 import { formatCount as number, BENCH_SERVER_URL as SERVER_URL } from "./lib/bench-database.ts";
 import { createBenchServerSetup } from "./lib/bench-server.ts";
-import { type CpuSample, cpuPerRequest, sampleCpu } from "./lib/cpu-sampler.ts";
-import type { LoadOptions, LoadResult } from "./lib/keep-alive-load.ts";
+import { type MeasuredLoad, measuredLoad } from "./lib/measured-load.ts";
 import type { SseLatencyOptions, SseLatencyResult } from "./lib/sse-latency-load.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -151,7 +150,7 @@ try {
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const verdict = (ok: boolean, text: string) => `${ok ? "✓" : "✗"} ${text}`;
   const load = (requests: readonly string[], target = port) =>
-    inWorker<LoadOptions, LoadResult>("./lib/keep-alive-load.ts", {
+    measuredLoad({
       port: target,
       requests,
       connections: CONNECTIONS,
@@ -161,8 +160,7 @@ try {
   console.log(`\nnode ${process.version}, ${cpus().length} cores, PostgreSQL at ${new URL(SERVER_URL).host}`);
   console.log(`${CONNECTIONS} keep-alive connections, ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up\n`);
 
-  let lastCpu = { before: sampleCpu(), after: sampleCpu() };
-  const floor = await load(
+  const { result: floor } = await load(
     Array.from({ length: 200_000 }, () => raw("GET", "/v1/approvals", { host: "127.0.0.1", ...bare.header })),
     port + 1,
   );
@@ -172,29 +170,27 @@ try {
   const ratio = (rate: number) => `ratio to the floor ${((rate / floor.requestsPerSecond) * 100).toFixed(1)} %`;
 
   if (PHASES.has("creations")) {
-    const creating = await profiled("creations", () => load(creations));
-    const creatingCpu = lastCpu;
+    const { result: creating, cpu: creatingCpu } = await profiled("creations", () => load(creations));
     console.log(
       `signed approval creations (with audit)      ${number(creating.requestsPerSecond).padStart(7)} /s   p50 ${ms(creating.latencyMs.p50)}  p99 ${ms(creating.latencyMs.p99)}   [${statuses(creating)}]`,
     );
     console.log(
       `  ${ratio(creating.requestsPerSecond)}   ${verdict(creating.requestsPerSecond >= 2_500 && creating.latencyMs.p99 <= 50, "target ≥ 2,500/s with p99 ≤ 50 ms")}`,
     );
-    console.log(`  ${cpuLine(creatingCpu, creating)}`);
+    console.log(`  ${cpuLine(creatingCpu)}`);
   }
 
   // ── 2. Decisions ────────────────────────────────────────────────────────────────────────
   if (PHASES.has("decisions")) {
     const prepared = await prepareDecisions();
-    const deciding = await profiled("decisions", () => load(prepared));
-    const decidingCpu = lastCpu;
+    const { result: deciding, cpu: decidingCpu } = await profiled("decisions", () => load(prepared));
     console.log(
       `decisions (WebAuthn verify, receipt, audit) ${number(deciding.requestsPerSecond).padStart(7)} /s   p50 ${ms(deciding.latencyMs.p50)}  p99 ${ms(deciding.latencyMs.p99)}   [${statuses(deciding)}]`,
     );
     console.log(
       `  ${ratio(deciding.requestsPerSecond)}   ${verdict(deciding.requestsPerSecond >= 1_000, "target ≥ 1,000/s")}${deciding.exhausted ? "  (ran out of prepared decisions)" : ""}`,
     );
-    console.log(`  ${cpuLine(decidingCpu, deciding)}`);
+    console.log(`  ${cpuLine(decidingCpu)}`);
   }
 
   // ── 3. Creation → SSE latency at 500/s ──────────────────────────────────────────────────
@@ -221,31 +217,16 @@ try {
   }
 
   /**
-   * CPU per request of a load phase: the samples span the warm-up too, so divide by the requests
-   * of both, assuming the warm-up ran at the measured rate. On 2 shared cores this, more than the
-   * main thread's profile, says what a request costs.
+   * CPU per request over the measured window: on 2 shared cores this, more than the main thread's
+   * profile, says what a request costs.
    */
-  function cpuLine(cpu: { before: CpuSample; after: CpuSample }, result: { requestsPerSecond: number }) {
-    const requests = (result.requestsPerSecond * (WARMUP_MS + DURATION_MS)) / 1000;
-    const perRequest = cpuPerRequest(cpu.before, cpu.after, requests);
-    const pg = perRequest.postgres === null ? "n/a" : `${perRequest.postgres.toFixed(0)} µs`;
-    return `CPU per request: this process ${perRequest.process.toFixed(0)} µs (load generator included) + PostgreSQL ${pg}`;
+  function cpuLine(cpu: MeasuredLoad["cpu"]) {
+    const pg = cpu.postgres === null ? "n/a" : `${cpu.postgres.toFixed(0)} µs`;
+    return `CPU per request: this process ${cpu.process.toFixed(0)} µs (load generator included) + PostgreSQL ${pg}`;
   }
 
-  /**
-   * Runs a load phase, recording the CPU it used in `lastCpu`; with BENCH_PROFILE=DIR, also writes
-   * a CPU profile of the server's main thread during `run`.
-   */
+  /** Runs a load phase; with BENCH_PROFILE=DIR, also writes a CPU profile of the server's main thread during it. */
   async function profiled<T>(phase: string, run: () => Promise<T>): Promise<T> {
-    const before = sampleCpu();
-    try {
-      return await profiledRun(phase, run);
-    } finally {
-      lastCpu = { before, after: sampleCpu() };
-    }
-  }
-
-  async function profiledRun<T>(phase: string, run: () => Promise<T>): Promise<T> {
     const dir = process.env.BENCH_PROFILE;
     if (dir === undefined) return run();
     const session = new Session();

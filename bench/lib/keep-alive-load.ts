@@ -20,7 +20,16 @@ export interface LoadOptions {
   readonly cycle?: boolean;
 }
 
-/** What the worker posts back. */
+/**
+ * What the worker posts: the edges of the measured window as they happen (so the caller can
+ * sample CPU over exactly that window, without the worker's start-up or the warm-up), then the
+ * result.
+ */
+export type LoadMessage =
+  | { readonly type: "window"; readonly edge: "start" | "end" }
+  | { readonly type: "result"; readonly result: LoadResult };
+
+/** What the worker reports at the end. */
 export interface LoadResult {
   readonly requestsPerSecond: number;
   readonly completed: number;
@@ -83,9 +92,11 @@ async function run(options: LoadOptions): Promise<LoadResult> {
   const sockets = Array.from({ length: options.connections }, startSocket);
   await new Promise((resolve) => setTimeout(resolve, options.warmupMs));
   measuring = true;
+  post({ type: "window", edge: "start" });
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, options.durationMs));
   measuring = false;
+  post({ type: "window", edge: "end" });
   const seconds = (performance.now() - started) / 1000;
   stopping = true;
   await Promise.all(sockets);
@@ -104,10 +115,13 @@ function percentiles(values: number[]): LoadResult["latencyMs"] {
   return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? 0 };
 }
 
+function post(message: LoadMessage): void {
+  parentPort?.postMessage(message);
+}
+
 if (parentPort !== null) {
-  const port = parentPort;
   run(workerData as LoadOptions).then(
-    (result) => port.postMessage(result),
+    (result) => post({ type: "result", result }),
     (error: unknown) => {
       throw error;
     },
