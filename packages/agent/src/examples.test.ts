@@ -52,8 +52,8 @@ describe("examples", () => {
   let env: Record<string, string>;
 
   before(async () => {
-    world = await createAgentTestWorld();
-    world.kit.clock.set(Date.now());
+    // The server's clock is a test clock; the other process signs with the real one.
+    world = await createAgentTestWorld({ startAt: Date.now() });
     const keyFile = join(world.dir, "agent-key.json");
     env = {
       COUNTERSIGN_KEY_FILE: keyFile,

@@ -14,9 +14,8 @@ describe("the countersign-agent executable", () => {
   let env: Record<string, string>;
 
   before(async () => {
-    world = await createAgentTestWorld();
     // The server's clock is a test clock; the executable signs with the real one.
-    world.kit.clock.set(Date.now());
+    world = await createAgentTestWorld({ startAt: Date.now() });
     env = { COUNTERSIGN_KEY_FILE: join(world.dir, "agent-key.json") };
   });
   after(() => world.close());

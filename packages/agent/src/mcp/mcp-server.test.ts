@@ -39,8 +39,8 @@ describe("the approval MCP server", () => {
   let client: Client;
 
   before(async () => {
-    world = await createAgentTestWorld();
-    world.kit.clock.set(Date.now());
+    // The server's clock is a test clock; the other process signs with the real one.
+    world = await createAgentTestWorld({ startAt: Date.now() });
     const keyFile = join(world.dir, "agent-key.json");
     const enrolled = await runCliToEnd(["enroll", "--server", world.server, "--code", await world.enrollmentCode()], {
       env: { COUNTERSIGN_KEY_FILE: keyFile },

@@ -45,11 +45,23 @@ const ALLOWED = ["deploy.*", "db.migrate", "mcp.*"];
  * (which needs `DATABASE_URL`; see `testDatabaseKinds`).
  */
 export async function createAgentTestWorld(
-  options: { env?: Record<string, string>; database?: TestDatabaseKind } = {},
+  options: {
+    env?: Record<string, string>;
+    database?: TestDatabaseKind;
+    /**
+     * Where the server's manual clock starts. Tests with another process, which signs with the
+     * real clock, pass `Date.now()`: set before the person signs in, so their session is not
+     * instantly hours idle, as moving the clock afterwards would make it.
+     */
+    startAt?: number;
+  } = {},
 ): Promise<AgentTestWorld> {
   const database = await createTestDatabase(options.database ?? "pglite");
   const door = await openFrontDoor();
-  const kit = await createApprovalTestKit(database.db, { env: { COUNTERSIGN_API_HOST: door.host, ...options.env } });
+  const kit = await createApprovalTestKit(database.db, {
+    env: { COUNTERSIGN_API_HOST: door.host, ...options.env },
+    ...(options.startAt === undefined ? {} : { startAt: options.startAt }),
+  });
   await kit.app.listen({ host: "127.0.0.1", port: 0 });
   const address = kit.app.server.address();
   assert.ok(address !== null && typeof address === "object");

@@ -174,6 +174,8 @@ export async function createApprovalTestKit(
     services?: Partial<AppServices>;
     /** Run on the system clock (for tests with another process, which cannot share a manual one). */
     realTime?: boolean;
+    /** Where the manual clock starts (default: a fixed instant); ignored with `realTime`. */
+    startAt?: number;
     /** Log at trace level to this stream instead of not at all (tests that read the logs). */
     logStream?: { write(line: string): void };
   } = {},
@@ -184,7 +186,7 @@ export async function createApprovalTestKit(
         set: () => assert.fail("a real-time kit's clock cannot be set"),
         advance: () => assert.fail("a real-time kit's clock cannot be advanced"),
       }
-    : createManualClock();
+    : createManualClock(options.startAt);
   const config = createTestConfig({ COUNTERSIGN_AUTH_MIN_DURATION_MS: "0", ...options.env });
   const mailer = createMemoryMailer();
   const services = createAppServices({ config, db, clock }, { mailer, ...options.services });
