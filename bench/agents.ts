@@ -17,16 +17,16 @@
  * postgres://postgres@127.0.0.1:5432/test; the user needs CREATEDB). It creates its own database
  * and drops it at the end. Not a test: it prints figures and exits 0 unless it fails.
  */
-import { generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { cpus } from "node:os";
 import { exportEd25519PublicKey, generateEd25519KeyPair, signRequest, toBase64Url } from "@countersign/protocol";
-import Fastify from "fastify";
 import { agentKeyId } from "../packages/server/src/agents/agent-key-id.ts";
 import { createAgentsService } from "../packages/server/src/agents/agents-service.ts";
 import type { InFlightApprovals } from "../packages/server/src/agents/in-flight-approvals.ts";
 import { createAppServices } from "../packages/server/src/app-services.ts";
 import { systemClock } from "../packages/server/src/clock.ts";
 import { buildApp } from "../packages/server/src/http/build-app.ts";
+import { startBareVerifyServer } from "./lib/bare-verify-server.ts";
 import { formatCount as number, BENCH_SERVER_URL as SERVER_URL } from "./lib/bench-database.ts";
 import { createBenchServerSetup } from "./lib/bench-server.ts";
 import type { LoadResult } from "./lib/keep-alive-load.ts";
@@ -90,20 +90,9 @@ try {
   closers.push(() => app.close());
 
   // The bare route: one Ed25519 verification off the main thread, nothing else.
-  const bareKeys = generateKeyPairSync("ed25519");
-  const bareMessage = Buffer.alloc(300, 7); // about the size of a signature base
-  const bareSignature = sign(null, bareMessage, bareKeys.privateKey).toString("base64");
-  const bare = Fastify({ logger: false });
-  bare.get("/v1/agent/whoami", (request, reply) => {
-    const signature = Buffer.from(String(request.headers["x-bench-signature"]), "base64");
-    verify(null, bareMessage, bareKeys.publicKey, signature, (error, ok) => {
-      if (error || !ok) reply.code(401).send({ error: "invalid" });
-      else reply.send({});
-    });
-  });
   const barePort = port + 1;
-  await bare.listen({ host: "127.0.0.1", port: barePort });
-  closers.push(() => bare.close());
+  const bare = await startBareVerifyServer(barePort, "/v1/agent/whoami");
+  closers.push(() => bare.app.close());
 
   process.stdout.write(`pre-signing ${number(PRESIGNED)} requests with unique nonces… `);
   const signStarted = performance.now();
@@ -119,7 +108,7 @@ try {
           host: config.apiHost,
           ...added,
           // Ignored by the pipeline (not a covered component); verified by the bare route.
-          "x-bench-signature": bareSignature,
+          ...bare.header,
         });
       }),
     );
