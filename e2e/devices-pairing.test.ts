@@ -23,7 +23,7 @@ import {
   seriousA11yViolations,
 } from "./support/browser.ts";
 import { buildWebApp, type E2eServer, startE2eServer } from "./support/e2e-server.ts";
-import { recoverAccount } from "./support/recover-account.ts";
+import { declineRecoverySecret, recoverAccount } from "./support/recover-account.ts";
 import { signUpToRecoveryKit } from "./support/sign-up-to-kit.ts";
 
 const EMAIL = "grace@example.com";
@@ -482,8 +482,7 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
       recoveryCode: recoveryCodes[1] ?? "",
       passkeyName: "Another phone",
     });
-    await page.getByRole("button", { name: "I do not have the recovery secret" }).click();
-    await page.getByText("stays unreadable for good", { exact: false }).waitFor();
+    await declineRecoverySecret(page);
     await check(page, "11-recover-no-secret");
     await page.getByRole("button", { name: "Create a new account key" }).click();
     await page.getByRole("heading", { name: "Your Recovery Kit" }).waitFor();

@@ -14,7 +14,7 @@ import {
   seriousA11yViolations,
 } from "./support/browser.ts";
 import { buildWebApp, type E2eServer, startE2eServer } from "./support/e2e-server.ts";
-import { recoverAccount } from "./support/recover-account.ts";
+import { declineRecoverySecret, recoverAccount } from "./support/recover-account.ts";
 import { signUpToRecoveryKit } from "./support/sign-up-to-kit.ts";
 
 const EMAIL = "ada@example.com";
@@ -35,6 +35,36 @@ const skip = existsSync(CHROMIUM) ? false : `needs Debian's Chromium at ${CHROMI
 interface DeviceListBody {
   current_device_id: string | null;
   devices: { id: string; has_bundle: boolean; current: boolean }[];
+}
+
+/** GET on the API from the page, with its session cookie: the status and the JSON body. */
+async function getJson<T>(page: Page, path: string): Promise<{ status: number; body: T }> {
+  return page.evaluate(async (url) => {
+    const res = await fetch(url, { headers: { accept: "application/json" } });
+    return { status: res.status, body: (await res.json()) as T };
+  }, path);
+}
+
+/** The device `page` is signed in on, and whether the server holds its bundle. */
+async function currentDevice(page: Page): Promise<{ id: string; hasBundle: boolean | undefined }> {
+  const mine = await getJson<DeviceListBody>(page, "/v1/me/devices");
+  const id = mine.body.current_device_id ?? "";
+  assert.ok(id !== "", "the session is bound to a device");
+  return { id, hasBundle: mine.body.devices.find((d) => d.id === id)?.has_bundle };
+}
+
+/**
+ * Checks that `page`'s session began by recovery and was proven by the new passkey, and returns
+ * when that proof lapses on this server (STEP_UP_SECONDS after it, plus a margin), in ms.
+ */
+async function recoveryProofLapsesAt(page: Page): Promise<number> {
+  const sessions = await getJson<{
+    sessions: { current: boolean; auth_method: string; step_up_at: string | null }[];
+  }>(page, "/v1/sessions");
+  const current = sessions.body.sessions.find((s) => s.current);
+  assert.equal(current?.auth_method, "recovery");
+  assert.ok(current?.step_up_at, "the recovery session was proven by the new passkey");
+  return Date.parse(current.step_up_at) + STEP_UP_SECONDS * 1000 + 500;
 }
 
 describe("unlocking with the passkey, and revoking this device, end to end", { timeout: 300_000, skip }, () => {
@@ -75,14 +105,6 @@ describe("unlocking with the passkey, and revoking this device, end to end", { t
   async function openRequest(page: Page, id: string, title: string): Promise<void> {
     await page.goto(`${server.url}/requests/${id}`);
     await page.getByRole("heading", { name: title }).waitFor();
-  }
-
-  /** GET on the API from the page, with its session cookie: the status and the JSON body. */
-  async function getJson<T>(page: Page, path: string): Promise<{ status: number; body: T }> {
-    return page.evaluate(async (url) => {
-      const res = await fetch(url, { headers: { accept: "application/json" } });
-      return { status: res.status, body: (await res.json()) as T };
-    }, path);
   }
 
   /** The device records this browser keeps in IndexedDB: which device id each account has. */
@@ -150,18 +172,11 @@ describe("unlocking with the passkey, and revoking this device, end to end", { t
 
     // The device now holds its bundle, and the session began by recovery: only its passkey
     // confirmation (made when the new passkey was registered, or a later one) proves the person.
-    const mine = await getJson<DeviceListBody>(page, "/v1/me/devices");
-    recoveredDeviceId = mine.body.current_device_id ?? "";
-    assert.ok(recoveredDeviceId !== "");
-    assert.equal(mine.body.devices.find((d) => d.id === recoveredDeviceId)?.has_bundle, true);
-    const sessions = await getJson<{
-      sessions: { current: boolean; auth_method: string; step_up_at: string | null }[];
-    }>(page, "/v1/sessions");
-    const current = sessions.body.sessions.find((s) => s.current);
-    assert.equal(current?.auth_method, "recovery");
-    assert.ok(current?.step_up_at, "the recovery session was proven by the new passkey");
+    const device = await currentDevice(page);
+    recoveredDeviceId = device.id;
+    assert.equal(device.hasBundle, true);
     // Let that proof lapse: the server's window is STEP_UP_SECONDS on this server.
-    const lapsed = Date.parse(current.step_up_at) + STEP_UP_SECONDS * 1000 + 500;
+    const lapsed = await recoveryProofLapsesAt(page);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, lapsed - Date.now())));
 
     // Loading the app again: the server keeps the bundle back from this session now. The device
@@ -286,20 +301,12 @@ describe("unlocking with the passkey, and revoking this device, end to end", { t
       passkeyName: "Spare phone",
     });
     await page.getByText("Your account is recovered").waitFor();
-    await page.getByRole("button", { name: "I do not have the recovery secret" }).click();
-    await page.getByText("stays unreadable for good", { exact: false }).waitFor();
+    await declineRecoverySecret(page);
     // No new account key: the enrolled device still holds the current one, and pairs this one.
-    const mine = await getJson<DeviceListBody>(page, "/v1/me/devices");
-    const deviceId = mine.body.current_device_id ?? "";
-    assert.ok(deviceId !== "");
-    assert.equal(mine.body.devices.find((d) => d.id === deviceId)?.has_bundle, false);
-    const sessions = await getJson<{
-      sessions: { current: boolean; auth_method: string; step_up_at: string | null }[];
-    }>(page, "/v1/sessions");
-    const current = sessions.body.sessions.find((s) => s.current);
-    assert.equal(current?.auth_method, "recovery");
-    assert.ok(current?.step_up_at, "the recovery session was proven by the new passkey");
-    const lapsed = Date.parse(current.step_up_at) + STEP_UP_SECONDS * 1000 + 500;
+    const device = await currentDevice(page);
+    const deviceId = device.id;
+    assert.equal(device.hasBundle, false);
+    const lapsed = await recoveryProofLapsesAt(page);
 
     // Recovery ended every other session: the enrolled browser signs in again with its passkey,
     // and its device (still holding its bundle) can read end-to-end context at once.

@@ -21,3 +21,12 @@ export async function recoverAccount(
   await page.getByLabel("Name for this passkey").fill(account.passkeyName);
   await page.getByRole("button", { name: "Create passkey" }).click();
 }
+
+/**
+ * On the step {@link recoverAccount} ends on, says the person has no recovery secret and waits
+ * for the app's warning that old end-to-end context stays unreadable.
+ */
+export async function declineRecoverySecret(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "I do not have the recovery secret" }).click();
+  await page.getByText("stays unreadable for good", { exact: false }).waitFor();
+}
