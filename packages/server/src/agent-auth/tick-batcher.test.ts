@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
+import { openPgDatabase } from "../db/pg-database.ts";
 import { createBatchedNonceConsumer } from "./nonce-store.ts";
 import { createTickBatcher, MAX_BATCH } from "./tick-batcher.ts";
 
@@ -85,5 +86,15 @@ describeEachDatabase("the batched nonce consumer", (ctx) => {
     const { rows } = await ctx.db.query<{ seq: number }>("SELECT seq FROM agent_change_counter");
     const consumed = await consume({ keyId: "k-seq", nonce: "n", nowMs: 1_000_000, ttlSeconds: 600 });
     assert.deepEqual(consumed, { fresh: true, agentChangeSeq: rows[0]?.seq });
+  });
+
+  it("relaxes the commit of its own statement only, not the pooled session's", async (t) => {
+    // One connection, so the SHOW below runs on the session that consumed the nonce.
+    const db = ctx.kind === "postgres" ? await openPgDatabase({ databaseUrl: ctx.url as string, poolSize: 1 }) : ctx.db;
+    if (db !== ctx.db) t.after(() => db.close());
+    const consume = createBatchedNonceConsumer(db);
+    assert.equal((await consume({ keyId: "k-sync", nonce: "n", nowMs: 1_000_000, ttlSeconds: 600 })).fresh, true);
+    const { rows } = await db.query<{ synchronous_commit: string }>("SHOW synchronous_commit");
+    assert.equal(rows[0]?.synchronous_commit, "on");
   });
 });
