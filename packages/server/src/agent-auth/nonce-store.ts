@@ -52,14 +52,14 @@ export interface NonceInput {
  * agent rows (`checkAgentCurrent`): its snapshot is taken after every request of the batch arrived.
  *
  * It commits without waiting for the WAL flush (`set_config(…, true)`: this statement's
- * transaction only, so the pooled session keeps its own setting). Waiting for that flush left
- * both cores idle while every connection's request sat behind it: bench/agents.ts measured
- * about 5,200 against 6,700 requests/s. What a crash can cost: the nonces of the last fraction
- * of a second before it, accepted once more afterwards. Only for requests that changed nothing
- * lasting: every change a request makes commits later in a transaction that does wait, and
- * flushing the WAL up to that commit flushes the nonce's earlier commit with it. So a replay
- * after a crash can repeat only a read, within the ±300 s window, by someone who already holds
- * the signed request.
+ * transaction only, so the pooled session keeps its own setting). While the flush was awaited,
+ * every connection's request sat behind it and the cores idled: in 8 alternating rounds of the
+ * bench/agents.ts pipeline, 4,500 requests/s waiting against 4,900 not. What a crash can cost:
+ * the nonces of the last fraction of a second before it, accepted once more afterwards. Only for
+ * requests that changed nothing lasting: every change a request makes commits later in a
+ * transaction that does wait, and flushing the WAL up to that commit flushes the nonce's earlier
+ * commit with it. So a replay after a crash can repeat only a read, within the ±300 s window, by
+ * someone who already holds the signed request.
  */
 export function createBatchedNonceConsumer(db: Queryable): (input: NonceInput) => Promise<NonceConsumption> {
   return createTickBatcher<NonceInput, NonceConsumption>(async (inputs) => {
