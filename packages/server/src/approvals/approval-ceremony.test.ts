@@ -148,6 +148,22 @@ describeEachDatabase("the approval ceremony", (ctx) => {
     assert.equal(reused.code, "decision_nonce_invalid");
   });
 
+  it("lets exactly one of two concurrent decisions end a request; the other gets approval_not_pending", async () => {
+    const agent = await kit.newAgent(alice);
+    const asked = await askFresh(agent, "db.migrate");
+    const [approved, rejected] = await Promise.all([
+      kit.decide(alice, asked.id),
+      kit.decide(alice, asked.id, { decision: "reject" }),
+    ]);
+    const statuses = [approved.res.status, rejected.res.status].sort();
+    assert.deepEqual(statuses, [200, 409], JSON.stringify([approved.res.body, rejected.res.body]));
+    const loser = approved.res.status === 409 ? approved : rejected;
+    const winner = approved.res.status === 200 ? approved : rejected;
+    assert.equal(loser.res.code, "approval_not_pending");
+    const now = await kit.personCall(alice, "GET", `/v1/me/approvals/${asked.id}`);
+    assert.equal(now.body.approval.status, winner.res.body.status);
+  });
+
   it("refuses another person's passkey and keeps other people's requests out of sight", async () => {
     const agent = await kit.newAgent(alice);
     const asked = await askFresh(agent);

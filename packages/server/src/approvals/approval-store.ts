@@ -170,6 +170,34 @@ export async function findForUser(
   return rows[0] ?? null;
 }
 
+/** A request as a decision finds it, with its agent's state at the same moment. */
+export interface DecisionTarget {
+  readonly row: ApprovalRow;
+  /** Null when the agent row is gone. */
+  readonly agent: { readonly status: string; readonly credentialsVersion: number } | null;
+}
+
+/**
+ * One request of this person and, in the same statement, its agent's status and credentials
+ * version (DESIGN §4.6: a request whose agent was revoked, suspended or rotated is refused).
+ */
+export async function findForDecision(q: Queryable, userId: string, id: string): Promise<DecisionTarget | null> {
+  const { rows } = await q.query<ApprovalRow & { agent_now: [string, number] | null }>(
+    `SELECT ${APPROVAL_COLUMNS},
+            (SELECT ARRAY[a.status, a.credentials_version::text] FROM agents a WHERE a.id = approval_requests.agent_id)
+              AS agent_now
+       FROM approval_requests WHERE id = $1 AND user_id = $2`,
+    [id, userId],
+  );
+  const found = rows[0];
+  if (found === undefined) return null;
+  const { agent_now: agentNow, ...row } = found;
+  return {
+    row,
+    agent: agentNow === null ? null : { status: agentNow[0], credentialsVersion: Number(agentNow[1]) },
+  };
+}
+
 /** How an open request ends. */
 export interface Ending {
   readonly status: Exclude<ApprovalStatus, "pending" | "delivered">;
@@ -182,15 +210,20 @@ export interface Ending {
    * (migration 013 allows exactly that once); a request that has a hash keeps it.
    */
   readonly displayPayloadHash?: string;
+  /** Only while unexpired at this instant (a decision); otherwise whenever still open. */
+  readonly unexpiredAt?: Date;
 }
 
-/** Ends one open request; null when it was no longer open (another change got there first). */
+/**
+ * Ends one open request; null when it was no longer open (another change got there first) or,
+ * with `unexpiredAt`, its time was up by then. The row lock the UPDATE takes settles races.
+ */
 export async function endApproval(tx: Queryable, id: string, ending: Ending): Promise<ApprovalRow | null> {
   const { rows } = await tx.query<ApprovalRow>(
     `UPDATE approval_requests
         SET status = $2, reason = $3, decided_at = $4, evidence = $5, receipt = $6,
             display_payload_hash = COALESCE(display_payload_hash, $7)
-      WHERE id = $1 AND status IN ('pending', 'delivered')
+      WHERE id = $1 AND status IN ('pending', 'delivered') AND ($8::timestamptz IS NULL OR expires_at > $8)
       RETURNING ${APPROVAL_COLUMNS}`,
     [
       id,
@@ -200,6 +233,7 @@ export async function endApproval(tx: Queryable, id: string, ending: Ending): Pr
       ending.evidence === undefined ? null : JSON.stringify(ending.evidence),
       ending.receipt ?? null,
       ending.displayPayloadHash ?? null,
+      ending.unexpiredAt ?? null,
     ],
   );
   return rows[0] ?? null;

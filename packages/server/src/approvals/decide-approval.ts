@@ -16,7 +16,7 @@ import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import { type ApprovalRow, type DecisionEvidence, isTerminal } from "./approval-row.ts";
 import { openApproval } from "./approval-seal.ts";
-import { endApproval, findForUser, recordWrongNumber } from "./approval-store.ts";
+import { type DecisionTarget, endApproval, findForDecision, findForUser, recordWrongNumber } from "./approval-store.ts";
 import { expireLazily } from "./create-approval.ts";
 
 /** The body of a decision (DESIGN §4.6), after schema validation. */
@@ -96,13 +96,12 @@ export async function decideApproval(
     throw new CountersignError("validation_failed", { message: "context_unread is only allowed with a rejection." });
   }
 
-  // 1. The request.
-  const row = await findForUser(db, person.userId, approvalId);
-  if (row === null) throw new CountersignError("approval_not_found");
+  // 1. The request, and 2. its agent as it is now, read together.
+  const target = await findForDecision(db, person.userId, approvalId);
+  if (target === null) throw new CountersignError("approval_not_found");
+  const { row } = target;
   await assertOpen(deps, row, now);
-
-  // 2. Its agent, as it is now.
-  await assertAgentStillValid(db, row);
+  assertAgentStillValid(target);
 
   // 3. The nonce: single use, consumed before anything else can be learned from this attempt.
   if (!(await deps.nonces.consume(db, { nonce: input.nonce, requestId: row.id, userId: person.userId, now }))) {
@@ -157,10 +156,8 @@ export async function decideApproval(
 
   return deps.grouped.run(
     async (tx) => {
-      const locked = await findForUser(tx, person.userId, row.id, { forUpdate: true });
-      if (locked === null) throw new CountersignError("approval_not_found");
-      if (isTerminal(locked.status)) throw new CountersignError("approval_not_pending");
-      if (locked.expires_at.getTime() <= decidedAt.getTime()) throw new CountersignError("approval_expired");
+      // Ends it only if still open and unexpired, in one statement; whatever changed since the
+      // checks above (a concurrent decision, a cancellation, the deadline) makes it a no-op.
       const ended = await endApproval(tx, row.id, {
         status: input.decision === "approve" ? "approved" : "rejected",
         reason: input.not_requested === true ? "not_requested" : null,
@@ -168,8 +165,9 @@ export async function decideApproval(
         evidence,
         ...(receipt === undefined ? {} : { receipt }),
         ...(e2e ? { displayPayloadHash: dph } : {}),
+        unexpiredAt: decidedAt,
       });
-      if (ended === null) throw new CountersignError("approval_not_pending");
+      if (ended === null) throw await whyNotDecided(tx, person.userId, row.id, decidedAt);
       await deps.notifier.changed(tx, ended, "approval.updated");
       if (input.not_requested === true) {
         await deps.suspendAgent(tx, { userId: person.userId, ip: actor.ip, requestId: actor.requestId }, row.agent_id, {
@@ -224,17 +222,22 @@ async function assertOpen(deps: ApprovalDeps, row: ApprovalRow, now: Date): Prom
   }
 }
 
-async function assertAgentStillValid(q: Queryable, row: ApprovalRow): Promise<void> {
-  const { rows } = await q.query<{ status: string; credentials_version: number }>(
-    "SELECT status, credentials_version FROM agents WHERE id = $1",
-    [row.agent_id],
-  );
-  const agent = rows[0];
-  if (agent === undefined || agent.status === "revoked") throw new CountersignError("agent_revoked");
+function assertAgentStillValid({ row, agent }: DecisionTarget): void {
+  if (agent === null || agent.status === "revoked") throw new CountersignError("agent_revoked");
   if (agent.status === "suspended") throw new CountersignError("agent_suspended");
-  if (agent.credentials_version !== row.agent_credentials_version) {
+  if (agent.credentialsVersion !== row.agent_credentials_version) {
     throw new CountersignError("agent_credentials_rotated");
   }
+}
+
+/** Why a request the decision found open could not be ended: the code for what it is now. */
+async function whyNotDecided(tx: Queryable, userId: string, id: string, decidedAt: Date): Promise<CountersignError> {
+  const now = await findForUser(tx, userId, id);
+  if (now === null) return new CountersignError("approval_not_found");
+  if (isTerminal(now.status)) return new CountersignError("approval_not_pending");
+  return new CountersignError(
+    now.expires_at.getTime() <= decidedAt.getTime() ? "approval_expired" : "approval_not_pending",
+  );
 }
 
 async function checkNumber(
