@@ -30,6 +30,7 @@ describeEachDatabase("the push notifier", (ctx) => {
   let kit: ApprovalTestKit;
   let alice: TestPerson;
   let agent: TestAgent;
+  let subscriptions: ReturnType<typeof createPushService>["subscriptions"];
   // A push service that accepts every push but answers only when the test says so.
   const calls: { target: WebPushTarget; message: PushMessage; answer: (outcome: PushOutcome) => void }[] = [];
   let inFlight = 0;
@@ -44,6 +45,7 @@ describeEachDatabase("the push notifier", (ctx) => {
       dataKeys: createUserDataKeys(createKeyRingFromConfig(config)),
       metrics: createMetricsRegistry(),
     });
+    subscriptions = base.subscriptions;
     const notifier = createPushNotifier({
       db: ctx.db,
       clock: { now: () => kit.clock.now() },
@@ -111,5 +113,40 @@ describeEachDatabase("the push notifier", (ctx) => {
       ]);
       assert.equal(call.message.expiresAt, Date.parse(asked.body.expires_at));
     }
+  });
+
+  it("reads the subscriptions of many people in one statement, none for someone who turned notifications off", async () => {
+    const [bob, carol, dan] = [await kit.newPerson(), await kit.newPerson(), await kit.newPerson()];
+    for (const person of [bob, bob, carol]) {
+      assert.equal(
+        (await kit.personCall(person, "POST", "/v1/me/push/subscriptions", browserSubscription())).status,
+        201,
+      );
+    }
+    const off = await kit.personCall(carol, "PATCH", "/v1/me/settings", { notifications_enabled: false });
+    assert.equal(off.status, 200);
+    let statements = 0;
+    const counting = {
+      query: (sql: string, params?: readonly unknown[]) => {
+        statements++;
+        return ctx.db.query(sql, params);
+      },
+    } as typeof ctx.db;
+    const byUser = await subscriptions.listNotifiable(counting, [bob.userId, carol.userId, dan.userId]);
+    // Opening the sealed endpoints reads bob's data key once: two statements in all.
+    assert.equal(statements, 2);
+    assert.deepEqual(
+      [...byUser].map(([userId, subs]) => [userId, subs.length]),
+      [
+        [bob.userId, 2],
+        [carol.userId, 0],
+        [dan.userId, 0],
+      ],
+    );
+    const listed = await subscriptions.listForUser(ctx.db, bob.userId);
+    assert.deepEqual(
+      byUser.get(bob.userId)?.map((sub) => sub.id),
+      listed.map((sub) => sub.id),
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { createTickBatcher } from "../agent-auth/tick-batcher.ts";
 import type { ApprovalRow } from "../approvals/approval-row.ts";
 import { openApproval } from "../approvals/approval-seal.ts";
 import type { Clock } from "../clock.ts";
@@ -76,6 +77,11 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
   const retries = new Map<NodeJS.Timeout, () => void>();
   const pendingRetries = new Set<Promise<void>>();
   const active = Object.values(senders).some((sender) => sender !== undefined);
+  // The requests whose fan-out starts in one turn read their owners' subscriptions together.
+  const notifiableOf = createTickBatcher<string, PushSubscriptionRow[]>(async (userIds) => {
+    const byUser = await subscriptions.listNotifiable(db, [...new Set(userIds)]);
+    return userIds.map((userId) => byUser.get(userId) ?? []);
+  });
 
   const isOpen = async (approvalId: string) => {
     const { rows } = await db.query<{ status: string; expires_at: Date }>(
@@ -148,9 +154,7 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
   const fanOut = async (row: Parameters<PushNotifier["approvalCreated"]>[0]) => {
     if (row.expires_at.getTime() <= clock.now()) return;
     // Nothing when the person turned notifications off (user_settings), in the same statement.
-    const targets = (await subscriptions.listForUser(db, row.user_id, { onlyIfNotificationsEnabled: true })).filter(
-      (s) => senders[s.target.kind] !== undefined,
-    );
+    const targets = (await notifiableOf(row.user_id)).filter((s) => senders[s.target.kind] !== undefined);
     if (targets.length === 0) return;
     const sealed = await openApproval(dataKeys, db, row);
     // The owner's data key was erased (the account is being deleted): nothing to say.

@@ -37,16 +37,14 @@ export interface PushSubscriptionStore {
     target: PushTarget,
     deviceId?: string | null,
   ): Promise<{ row: PushSubscriptionRow; created: boolean }>;
+  /** The person's subscriptions, oldest first; those whose data key was erased are left out. */
+  listForUser(q: Queryable, userId: string): Promise<PushSubscriptionRow[]>;
   /**
-   * The person's subscriptions, oldest first; those whose data key was erased are left out. With
-   * `onlyIfNotificationsEnabled`, none when the person turned notifications off: the notifier's
-   * question, answered in the same statement (one round trip per new request instead of two).
+   * What the notifier reads for new requests, for many people in one statement: each one's
+   * subscriptions as `listForUser` lists them, or none when that person turned notifications off
+   * (`user_settings`). Everyone asked for has an entry.
    */
-  listForUser(
-    q: Queryable,
-    userId: string,
-    options?: { onlyIfNotificationsEnabled?: boolean },
-  ): Promise<PushSubscriptionRow[]>;
+  listNotifiable(q: Queryable, userIds: readonly string[]): Promise<Map<string, PushSubscriptionRow[]>>;
   /** Deletes the person's subscription to this endpoint or token; false when there was none. */
   removeForUser(q: Queryable, userId: string, kind: PushKind, endpointOrToken: string): Promise<boolean>;
   /** Deletes every subscription made from a device (it was revoked); returns how many. */
@@ -200,14 +198,9 @@ export function createPushSubscriptionStore(deps: {
       throw new Error("push subscription kept changing while being saved");
     },
 
-    async listForUser(q: Queryable, userId: string, options: { onlyIfNotificationsEnabled?: boolean } = {}) {
+    async listForUser(q: Queryable, userId: string) {
       const { rows } = await q.query<StoredSubscription>(
-        options.onlyIfNotificationsEnabled === true
-          ? `SELECT ${COLUMNS} FROM push_subscriptions
-              WHERE user_id = $1
-                AND NOT EXISTS (SELECT 1 FROM user_settings s WHERE s.user_id = $1 AND NOT s.notifications_enabled)
-              ORDER BY created_at, id`
-          : `SELECT ${COLUMNS} FROM push_subscriptions WHERE user_id = $1 ORDER BY created_at, id`,
+        `SELECT ${COLUMNS} FROM push_subscriptions WHERE user_id = $1 ORDER BY created_at, id`,
         [userId],
       );
       const keyCache = new Map<string, Uint8Array | null>();
@@ -217,6 +210,23 @@ export function createPushSubscriptionStore(deps: {
         if (subscription !== null) opened.push(subscription);
       }
       return opened;
+    },
+
+    async listNotifiable(q: Queryable, userIds: readonly string[]) {
+      const { rows } = await q.query<StoredSubscription>(
+        `SELECT ${COLUMNS} FROM push_subscriptions p
+          WHERE user_id = ANY($1::text[])
+            AND NOT EXISTS (SELECT 1 FROM user_settings s WHERE s.user_id = p.user_id AND NOT s.notifications_enabled)
+          ORDER BY created_at, id`,
+        [userIds],
+      );
+      const byUser = new Map<string, PushSubscriptionRow[]>(userIds.map((userId) => [userId, []]));
+      const keyCache = new Map<string, Uint8Array | null>();
+      for (const row of rows) {
+        const subscription = await open(q, row, keyCache);
+        if (subscription !== null) byUser.get(row.user_id)?.push(subscription);
+      }
+      return byUser;
     },
 
     async removeForUser(q: Queryable, userId: string, kind: PushKind, endpointOrToken: string) {
