@@ -156,15 +156,10 @@ export async function findForAgent(q: Queryable, agentId: string, id: string): P
   return rows[0] ?? null;
 }
 
-/** One request, if it belongs to this person; `forUpdate` locks it for a decision. */
-export async function findForUser(
-  q: Queryable,
-  userId: string,
-  id: string,
-  options: { forUpdate?: boolean } = {},
-): Promise<ApprovalRow | null> {
+/** One request, if it belongs to this person. */
+export async function findForUser(q: Queryable, userId: string, id: string): Promise<ApprovalRow | null> {
   const { rows } = await q.query<ApprovalRow>(
-    `SELECT ${APPROVAL_COLUMNS} FROM approval_requests WHERE id = $1 AND user_id = $2${options.forUpdate ? " FOR UPDATE" : ""}`,
+    `SELECT ${APPROVAL_COLUMNS} FROM approval_requests WHERE id = $1 AND user_id = $2`,
     [id, userId],
   );
   return rows[0] ?? null;
