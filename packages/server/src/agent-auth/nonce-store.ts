@@ -1,4 +1,5 @@
 import type { Queryable } from "../db/database.ts";
+import { RELAXED_COMMIT } from "../db/relaxed-commit.ts";
 import type { NonceConsumption } from "./agent-request.ts";
 import { createTickBatcher, type TickBatcherOptions } from "./tick-batcher.ts";
 
@@ -51,8 +52,7 @@ export interface NonceInput {
  * The same statement reads the agent change counter (migration 010), which vouches for cached
  * agent rows (`checkAgentCurrent`): its snapshot is taken after every request of the batch arrived.
  *
- * It commits without waiting for the WAL flush (`set_config(…, true)`: this statement's
- * transaction only, so the pooled session keeps its own setting). While the flush was awaited,
+ * It commits without waiting for the WAL flush (`RELAXED_COMMIT`). While the flush was awaited,
  * every connection's request sat behind it and the cores idled: in 8 alternating rounds of the
  * bench/agents.ts pipeline, 4,500 requests/s waiting against 4,900 not. What a crash can cost:
  * the nonces of the last fraction of a second before it, accepted once more afterwards. Only for
@@ -83,7 +83,7 @@ export function createBatchedNonceConsumer(db: Queryable): (input: NonceInput) =
          RETURNING key_id, nonce
        )
        SELECT key_id, nonce, (SELECT seq FROM agent_change_counter) AS agent_change_seq,
-              set_config('synchronous_commit', 'off', true) AS commit_mode
+              ${RELAXED_COMMIT} AS commit_mode
        FROM fresh`,
       [
         unique.map((input) => input.keyId),

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Database } from "../db/database.ts";
+import { RELAXED_COMMIT } from "../db/relaxed-commit.ts";
 import { type ApprovalEvent, parseApprovalEvent } from "./approval-event.ts";
 import type { EventBus, EventBusOptions } from "./event-bus.ts";
 import { createInProcessEventBus } from "./in-process-event-bus.ts";
@@ -29,10 +30,9 @@ export interface PostgresEventBus extends EventBus {
  * One NOTIFY in one round trip, committed without waiting for the WAL flush. PostgreSQL gives a
  * transaction that notifies an id, so each NOTIFY commits like a write (measured: ~200 µs each,
  * ~100 µs with this). Nothing is lost by not waiting: listeners get the notification at commit
- * either way, and notifications do not survive a crash whatever the setting. `set_config(…,
- * true)` lasts only for this statement's transaction, so the pooled session keeps its own setting.
+ * either way, and notifications do not survive a crash whatever the setting.
  */
-const NOTIFY_SQL = "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)";
+const NOTIFY_SQL = `SELECT ${RELAXED_COMMIT}, pg_notify($1, $2)`;
 
 /** An event waiting to be sent, serialized once when it is published. */
 interface Outgoing {
