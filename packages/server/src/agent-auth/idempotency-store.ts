@@ -1,5 +1,5 @@
 import type { Queryable } from "../db/database.ts";
-import { createTickBatcher } from "./tick-batcher.ts";
+import { createTickBatcher } from "../db/tick-batcher.ts";
 
 /** What claiming an Idempotency-Key found. */
 export type IdempotencyClaim =

@@ -1,7 +1,7 @@
 import type { Queryable } from "../db/database.ts";
 import { RELAXED_COMMIT } from "../db/relaxed-commit.ts";
+import { createTickBatcher, type TickBatcherOptions } from "../db/tick-batcher.ts";
 import type { NonceConsumption } from "./agent-request.ts";
-import { createTickBatcher, type TickBatcherOptions } from "./tick-batcher.ts";
 
 const NONCE_BATCHING: TickBatcherOptions = { maxInFlight: 1 };
 

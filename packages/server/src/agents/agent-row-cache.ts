@@ -1,5 +1,5 @@
 import type { AuthenticatedAgent } from "../agent-auth/agent-request.ts";
-import { createTickBatcher } from "../agent-auth/tick-batcher.ts";
+import { createTickBatcher } from "../db/tick-batcher.ts";
 import type { Database } from "../db/database.ts";
 import { toAuthenticatedAgent } from "./agent-row.ts";
 import { findAgentsByIdsWithChangeSeq, readAgentChangeSeq } from "./agent-store.ts";

@@ -1,4 +1,4 @@
-import { createTickBatcher } from "../agent-auth/tick-batcher.ts";
+import { createTickBatcher } from "../db/tick-batcher.ts";
 import type { Queryable } from "../db/database.ts";
 import {
   APPROVAL_COLUMNS,

@@ -1,4 +1,4 @@
-import { createTickBatcher } from "../agent-auth/tick-batcher.ts";
+import { createTickBatcher } from "../db/tick-batcher.ts";
 import type { ApprovalRow } from "../approvals/approval-row.ts";
 import { openApproval } from "../approvals/approval-seal.ts";
 import type { Clock } from "../clock.ts";
