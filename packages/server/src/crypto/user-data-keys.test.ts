@@ -102,6 +102,27 @@ describeEachDatabase("user data keys", (ctx) => {
     await keys.forWriting(ctx.db, "memo-user");
   });
 
+  it("loads the keys asked for in one turn with one statement, and reads afresh the next turn", async () => {
+    const [a, b] = [await keys.forWriting(ctx.db, "batch-a"), await keys.forWriting(ctx.db, "batch-b")];
+    const reads: string[] = [];
+    const pool = {
+      ...ctx.db,
+      query: ((sql: string, params?: readonly unknown[]) => {
+        reads.push(sql);
+        return ctx.db.query(sql, params);
+      }) as Database["query"],
+    };
+    const unknownKid = `dk_${"A".repeat(22)}`;
+    const loaded = await Promise.all([a.kid, b.kid, a.kid, unknownKid].map((kid) => keys.loadKey(pool, kid)));
+    assert.deepEqual(loaded, [a.key, b.key, a.key, null]);
+    assert.equal(reads.length, 1, "one statement for the whole turn");
+    // Nothing is kept between turns: a key erased meanwhile is gone for the next caller.
+    await keys.erase(ctx.db, "batch-a");
+    assert.equal(await keys.loadKey(pool, a.kid), null);
+    assert.deepEqual(await keys.loadKey(pool, b.kid), b.key);
+    assert.equal(reads.length, 3);
+  });
+
   it("forgets a transaction's keys when it erases one, and never remembers a key it created", async () => {
     await ctx.db.transaction(async (tx) => {
       const before = await keys.forWriting(tx, "memo-erased");
