@@ -120,7 +120,7 @@ export function createAppServices(base: AppServicesBase, overrides: Partial<AppS
       clock,
       config: base.config,
       audit,
-      grouped: createGroupedAuditTransactions({ db: base.db, audit }),
+      grouped: createGroupedAuditTransactions({ db: base.db, audit, prefetchDataKeys: userDataKeys.prefetch }),
       dataKeys: userDataKeys,
       blockers: createBlockerReader(base.db),
       nonces: createDecisionNonces(createTokenDigester(base.config.secrets.masterKey)),

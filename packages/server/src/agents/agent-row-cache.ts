@@ -1,6 +1,6 @@
 import type { AuthenticatedAgent } from "../agent-auth/agent-request.ts";
-import { createTickBatcher } from "../db/tick-batcher.ts";
 import type { Database } from "../db/database.ts";
+import { createTickBatcher } from "../db/tick-batcher.ts";
 import { toAuthenticatedAgent } from "./agent-row.ts";
 import { findAgentsByIdsWithChangeSeq, readAgentChangeSeq } from "./agent-store.ts";
 

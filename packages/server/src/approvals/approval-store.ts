@@ -1,5 +1,5 @@
-import { createTickBatcher } from "../db/tick-batcher.ts";
 import type { Queryable } from "../db/database.ts";
+import { createTickBatcher } from "../db/tick-batcher.ts";
 import {
   APPROVAL_COLUMNS,
   type ApprovalReason,

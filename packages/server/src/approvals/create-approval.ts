@@ -164,7 +164,7 @@ export async function createApproval(
       };
       return { value: inserted, events: [event], last: countAgainstThrottles };
     },
-    { orderKey: `${agent.userId}|${agent.id}` },
+    { orderKey: `${agent.userId}|${agent.id}`, sealsFor: agent.userId },
   );
   if (row !== null) return { row, number, display, created: true };
 

@@ -208,7 +208,7 @@ export async function decideApproval(
         last: recordPasskeyUse,
       };
     },
-    { orderKey: `${person.userId}|${row.agent_id}` },
+    { orderKey: `${person.userId}|${row.agent_id}`, sealsFor: person.userId },
   );
 }
 

@@ -224,6 +224,52 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
     );
   });
 
+  it("reads the data keys of a batch's people with one statement before its units run", async () => {
+    const people = ["prefetch-a", "prefetch-b", "prefetch-c"];
+    for (const person of people) await fx.dataKeys.forWriting(ctx.db, person);
+    const keyReads: string[] = [];
+    const recording = {
+      ...ctx.db,
+      kind: ctx.db.kind,
+      transaction: <T>(fn: Parameters<typeof ctx.db.transaction<T>>[0]) =>
+        ctx.db.transaction((tx) =>
+          fn({
+            ...tx,
+            afterCommit: (callback) => tx.afterCommit(callback),
+            query: (sql, params) => {
+              if (sql.includes("FROM user_data_keys")) keyReads.push(sql);
+              return tx.query(sql, params);
+            },
+          }),
+        ),
+    } as typeof ctx.db;
+    const grouped = createGroupedAuditTransactions({
+      db: recording,
+      audit: fx.audit,
+      prefetchDataKeys: fx.dataKeys.prefetch,
+      maxConcurrent: 1,
+      maxBatch: 16,
+    });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const first = grouped.run(async () => {
+      await gate;
+      return { value: 0, events: [] };
+    });
+    // Six units sealing for three people, each with an audit event sealed under its person's key.
+    const units = Array.from({ length: 6 }, (_, k) => {
+      const person = people[k % 3] as string;
+      return grouped.run(async () => ({ value: k, events: [sampleEvent(6_000 + k, person)] }), { sealsFor: person });
+    });
+    release();
+    await first;
+    assert.deepEqual(await Promise.all(units), [0, 1, 2, 3, 4, 5]);
+    assert.equal(keyReads.length, 1, keyReads.join("\n"));
+    assert.match(keyReads[0] as string, /user_id = ANY/);
+  });
+
   it("groups units into fewer transactions than units while transactions are busy", async () => {
     let transactions = 0;
     const counting = {

@@ -26,12 +26,24 @@ export interface GroupedAuditTransactions {
    * unit's own error (its changes rolled back, the other units unaffected), or with the
    * transaction's error if the shared commit failed (then nothing of any unit was written).
    */
-  run<T>(work: AuditedWork<T>, options?: { orderKey?: string }): Promise<T>;
+  run<T>(work: AuditedWork<T>, options?: GroupedRunOptions): Promise<T>;
+}
+
+/** How a unit is placed in its batch. */
+export interface GroupedRunOptions {
+  /** Units of a batch run in this key's order (see below); default "". */
+  readonly orderKey?: string;
+  /**
+   * The person whose data key the unit seals under (its rows and its audit events): a batch
+   * reads all its units' keys with one statement before any unit runs.
+   */
+  readonly sealsFor?: string;
 }
 
 interface Unit {
   readonly work: AuditedWork<unknown>;
   readonly orderKey: string;
+  readonly sealsFor: string | undefined;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -68,6 +80,8 @@ interface Unit {
 export function createGroupedAuditTransactions(deps: {
   db: Database;
   audit: Pick<AuditLog, "appendAll">;
+  /** Reads the data keys of these people into the transaction's memory (`UserDataKeys.prefetch`). */
+  prefetchDataKeys?: (tx: Transaction, userIds: readonly string[]) => Promise<void>;
   /** Units per shared transaction at most. */
   maxBatch?: number;
   /** Transactions in flight at once before units queue up into batches. */
@@ -126,6 +140,8 @@ export function createGroupedAuditTransactions(deps: {
           // others and with the append; its afterCommit callbacks run only if all committed.
           const lasts: ((tx: Transaction) => Promise<void>)[] = [];
           try {
+            const sealsFor = batch.flatMap((unit) => (unit.sealsFor === undefined ? [] : [unit.sealsFor]));
+            if (sealsFor.length > 1) await deps.prefetchDataKeys?.(tx, sealsFor);
             for (const unit of batch) {
               const result = await unit.work(tx);
               events.push(...result.events);
@@ -188,11 +204,12 @@ export function createGroupedAuditTransactions(deps: {
   }
 
   return Object.freeze({
-    run<T>(work: AuditedWork<T>, options: { orderKey?: string } = {}): Promise<T> {
+    run<T>(work: AuditedWork<T>, options: GroupedRunOptions = {}): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({
           work: work as AuditedWork<unknown>,
           orderKey: options.orderKey ?? "",
+          sealsFor: options.sealsFor,
           resolve: resolve as (value: unknown) => void,
           reject,
         });

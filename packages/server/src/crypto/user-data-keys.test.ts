@@ -123,6 +123,33 @@ describeEachDatabase("user data keys", (ctx) => {
     assert.equal(reads.length, 3);
   });
 
+  it("prefetches many users' keys into a transaction with one read, and leaves new users to forWriting", async () => {
+    const [a, b] = [await keys.forWriting(ctx.db, "pre-a"), await keys.forWriting(ctx.db, "pre-b")];
+    const reads: string[] = [];
+    await ctx.db.transaction(async (raw) => {
+      const tx: Transaction = {
+        ...raw,
+        afterCommit: raw.afterCommit,
+        exec: raw.exec,
+        query: (sql, params) => {
+          reads.push(sql);
+          return raw.query(sql, params);
+        },
+      };
+      await keys.prefetch(tx, ["pre-a", "pre-b", "pre-new", "pre-a"]);
+      assert.equal(reads.length, 1);
+      assert.deepEqual(await keys.forWriting(tx, "pre-a"), a);
+      assert.deepEqual(await keys.loadKey(tx, b.kid), b.key);
+      assert.equal(reads.length, 1, "served from the prefetch");
+      const created = await keys.forWriting(tx, "pre-new");
+      assert.equal(created.key.length, 32);
+      assert.ok(reads.length > 1, "a user without a key gets one from forWriting");
+    });
+    // Outside a transaction there is nothing to fill: no statement at all.
+    const pool = { ...ctx.db, query: (() => assert.fail("no statement expected")) as Database["query"] };
+    await keys.prefetch(pool, ["pre-a"]);
+  });
+
   it("forgets a transaction's keys when it erases one, and never remembers a key it created", async () => {
     await ctx.db.transaction(async (tx) => {
       const before = await keys.forWriting(tx, "memo-erased");

@@ -36,6 +36,13 @@ export interface UserDataKeys {
    */
   forWriting(q: Queryable, userId: string): Promise<{ kid: string; key: Uint8Array }>;
   /**
+   * Reads, in one statement, the existing keys of these users into the transaction's memory, so
+   * that this transaction's later {@link UserDataKeys.forWriting} and `loadKey` calls for them
+   * need no statement of their own (a group commit sealing for many people). Users without a key
+   * are left to `forWriting` to create. Outside a transaction it does nothing.
+   */
+  prefetch(q: Queryable, userIds: readonly string[]): Promise<void>;
+  /**
    * The key with this id for decrypting; null when unknown or erased.
    *
    * @throws Error when a key with this id exists but cannot be unwrapped: a key ring missing an
@@ -182,6 +189,23 @@ export function createUserDataKeys(ring: KeyRing): UserDataKeys {
         key.fill(0);
       }
       throw new Error("could not create a data key: it was erased as fast as it was created");
+    },
+
+    async prefetch(q: Queryable, userIds: readonly string[]) {
+      const memo = memoOf(q);
+      if (memo === undefined) return;
+      const wanted = [...new Set(userIds)].filter((userId) => !memo.byUser.has(userId));
+      if (wanted.length === 0) return;
+      for (const userId of wanted) assertText(userId, "userId");
+      const { rows } = await q.query<StoredKey>(
+        "SELECT user_id, key_id, kek_id, wrapped FROM user_data_keys WHERE user_id = ANY($1::text[])",
+        [wanted],
+      );
+      for (const row of rows) {
+        const key = unwrapStored(row);
+        memo.byUser.set(row.user_id, { kid: row.key_id, key });
+        memo.byKid.set(row.key_id, key);
+      }
     },
 
     async loadKey(q: Queryable, kid: string) {

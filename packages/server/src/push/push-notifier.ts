@@ -1,9 +1,9 @@
-import { createTickBatcher } from "../db/tick-batcher.ts";
 import type { ApprovalRow } from "../approvals/approval-row.ts";
 import { openApproval } from "../approvals/approval-seal.ts";
 import type { Clock } from "../clock.ts";
 import type { UserDataKeys } from "../crypto/user-data-keys.ts";
 import type { Database } from "../db/database.ts";
+import { createTickBatcher } from "../db/tick-batcher.ts";
 import type { PushMessage, PushOutcome, PushSender, PushTarget } from "./push-message.ts";
 import type { PushKind, PushSubscriptionRow, PushSubscriptionStore } from "./push-subscription-store.ts";
 import { createTaskQueue } from "./task-queue.ts";
