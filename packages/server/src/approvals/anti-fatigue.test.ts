@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
 import { describeEachDatabase, type TestDatabaseContext } from "../../test-support/test-database.ts";
+import { countCreation } from "./approval-store.ts";
 import {
   type ApprovalTestKit,
   ASK,
@@ -282,6 +283,68 @@ describeEachDatabase("the per-agent and per-user throttles (T-1)", (ctx) => {
 
     intoNextMinute(0);
     created(await ask(second, "deploy.b"));
+  });
+
+  it("holds both limits in a concurrent burst counted together: three of five pass, at most two per agent", async () => {
+    const person = await kit.newPerson();
+    const [first, second] = [await kit.newAgent(person), await kit.newAgent(person)];
+    intoNextMinute(5);
+    const burst = await Promise.all([
+      ask(first, "deploy.a"),
+      ask(first, "deploy.b"),
+      ask(first, "deploy.c"),
+      ask(second, "deploy.a"),
+      ask(second, "deploy.b"),
+    ]);
+    const statuses = burst.map((res) => res.status);
+    assert.equal(statuses.filter((status) => status === 201).length, 3, JSON.stringify(statuses));
+    assert.ok(burst.every((res) => res.status === 201 || res.code === "throttled"));
+    assert.ok((await countRows(ctx, first.id)) <= 2);
+    assert.equal((await countRows(ctx, first.id)) + (await countRows(ctx, second.id)), 3);
+  });
+
+  it("gives each creation counted in one statement the counts it would have read alone", async () => {
+    const windowStart = new Date(Date.UTC(2026, 0, 1, 12, 0));
+    const statements: string[] = [];
+    const counts = await ctx.db.transaction(async (raw) => {
+      await raw.query("INSERT INTO approval_throttle_windows (scope, window_start, count) VALUES ($1, $2, 4)", [
+        "user:batch-u",
+        windowStart,
+      ]);
+      const tx = {
+        ...raw,
+        afterCommit: raw.afterCommit,
+        exec: raw.exec,
+        query: ((sql: string, params?: readonly unknown[]) => {
+          statements.push(sql);
+          return raw.query(sql, params);
+        }) as typeof raw.query,
+      };
+      return Promise.all([
+        countCreation(tx, { user: "user:batch-u", agent: "agent:batch-a" }, windowStart),
+        countCreation(tx, { user: "user:batch-u", agent: "agent:batch-b" }, windowStart),
+        countCreation(tx, { user: "user:batch-u", agent: "agent:batch-a" }, windowStart),
+        countCreation(tx, { user: "user:batch-v", agent: "agent:batch-c" }, windowStart),
+      ]);
+    });
+    assert.deepEqual(counts, [
+      { user: 5, agent: 1 },
+      { user: 6, agent: 1 },
+      { user: 7, agent: 2 },
+      { user: 1, agent: 1 },
+    ]);
+    assert.equal(statements.length, 1, "one statement for the turn");
+    const { rows } = await ctx.db.query<{ scope: string; count: number }>(
+      "SELECT scope, count FROM approval_throttle_windows WHERE window_start = $1 ORDER BY scope",
+      [windowStart],
+    );
+    assert.deepEqual(rows, [
+      { scope: "agent:batch-a", count: 2 },
+      { scope: "agent:batch-b", count: 1 },
+      { scope: "agent:batch-c", count: 1 },
+      { scope: "user:batch-u", count: 7 },
+      { scope: "user:batch-v", count: 1 },
+    ]);
   });
 });
 

@@ -369,23 +369,75 @@ export async function listForUser(q: Queryable, userId: string, filter: ListFilt
  * throttles) and returns both counts. In the creating transaction, so a request that is refused
  * or rolled back counts nothing.
  *
+ * The creations a group commit counts in one turn (their late steps run together) share one
+ * statement: each gets the counts it would have got counting alone, in the order it asked.
+ *
  * The person's row is locked before the agent's: creations are grouped into transactions sorted
  * by (person, agent), so every transaction takes these locks in one global order and two of them
  * cannot deadlock on them.
  */
-export async function countCreation(
+export function countCreation(
   tx: Queryable,
   scopes: { agent: string; user: string },
   windowStart: Date,
 ): Promise<{ agent: number; user: number }> {
-  const { rows } = await tx.query<{ scope: string; count: number }>(
-    `INSERT INTO approval_throttle_windows (scope, window_start, count) VALUES ($2, $3, 1), ($1, $3, 1)
-     ON CONFLICT (scope, window_start) DO UPDATE SET count = approval_throttle_windows.count + 1
-     RETURNING scope, count`,
-    [scopes.agent, scopes.user, windowStart],
+  let counter = throttleCounters.get(tx);
+  if (counter === undefined) {
+    counter = createTickBatcher((inputs: readonly CreationCount[]) => countCreations(tx, inputs));
+    throttleCounters.set(tx, counter);
+  }
+  return counter({ scopes, windowStart });
+}
+
+interface CreationCount {
+  readonly scopes: { readonly agent: string; readonly user: string };
+  readonly windowStart: Date;
+}
+
+// Per transaction, so only creations sharing one batch their counting.
+const throttleCounters = new WeakMap<Queryable, (input: CreationCount) => Promise<{ agent: number; user: number }>>();
+
+async function countCreations(
+  tx: Queryable,
+  inputs: readonly CreationCount[],
+): Promise<{ agent: number; user: number }[]> {
+  // Each window row once, with how many of these creations count in it, in the order the
+  // creations lock them (person, then agent, creation by creation).
+  const increments = new Map<string, { scope: string; windowStart: Date; n: number }>();
+  const add = (scope: string, windowStart: Date) => {
+    const key = `${scope}\n${windowStart.toISOString()}`;
+    const entry = increments.get(key);
+    if (entry === undefined) increments.set(key, { scope, windowStart, n: 1 });
+    else entry.n += 1;
+    return key;
+  };
+  const keys = inputs.map((input) => ({
+    user: add(input.scopes.user, input.windowStart),
+    agent: add(input.scopes.agent, input.windowStart),
+  }));
+  const rows = [...increments.values()];
+  const { rows: totals } = await tx.query<{ scope: string; window_start: Date; count: number }>(
+    `INSERT INTO approval_throttle_windows (scope, window_start, count)
+     SELECT scope, window_start, n
+       FROM unnest($1::text[], $2::timestamptz[], $3::int[]) WITH ORDINALITY AS t (scope, window_start, n, position)
+      ORDER BY position
+     ON CONFLICT (scope, window_start) DO UPDATE SET count = approval_throttle_windows.count + EXCLUDED.count
+     RETURNING scope, window_start, count`,
+    [rows.map((row) => row.scope), rows.map((row) => row.windowStart.toISOString()), rows.map((row) => row.n)],
   );
-  const count = (scope: string) => rows.find((row) => row.scope === scope)?.count ?? 0;
-  return { agent: count(scopes.agent), user: count(scopes.user) };
+  // The total after this statement, less the increments of this batch's later creations: what
+  // each creation would have read counting alone, one after another.
+  const after = new Map(totals.map((row) => [`${row.scope}\n${row.window_start.toISOString()}`, row.count]));
+  const seen = new Map<string, number>();
+  const countOf = (key: string) => {
+    const nth = (seen.get(key) ?? 0) + 1;
+    seen.set(key, nth);
+    return (after.get(key) ?? 0) - (increments.get(key)?.n ?? 0) + nth;
+  };
+  return keys.map((key) => {
+    const user = countOf(key.user);
+    return { user, agent: countOf(key.agent) };
+  });
 }
 
 /** Deletes throttle windows and decision nonces that can no longer matter (periodic sweep). */

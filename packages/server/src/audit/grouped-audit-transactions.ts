@@ -10,7 +10,8 @@ import type { AuditLog } from "./audit-log.ts";
  * the place for statements that lock rows many concurrent units share (a person's throttle
  * counters). Taken there, those locks are held only across the append and the commit, which
  * serialize batches anyway (the chain's lock), instead of across every later unit's work, which
- * would serialize whole batches behind one another. It may throw to fail its own unit.
+ * would serialize whole batches behind one another. A batch's late steps start together, in the
+ * units' order, so steps that batch per turn share a statement. It may throw to fail its own unit.
  */
 export type AuditedWork<T> = (tx: Transaction) => Promise<{
   readonly value: T;
@@ -148,7 +149,11 @@ export function createGroupedAuditTransactions(deps: {
               if (result.last !== undefined) lasts.push(result.last);
               settled.push({ unit, ok: true, value: result.value });
             }
-            for (const last of lasts) await last(tx);
+            // Started in the units' order, so each takes its first lock in that order, and
+            // together, so steps that batch per turn (throttle counting) share one statement.
+            // Every step settles before the transaction goes on or rolls back.
+            const outcomes = await Promise.allSettled(lasts.map((last) => last(tx)));
+            for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
           } catch (error) {
             throw new UnitFailed(error);
           }
