@@ -1,7 +1,7 @@
 import { randomFillSync } from "node:crypto";
 import { toBase64Url } from "@countersign/protocol";
+import { createBatchedLookup } from "../db/batched-lookup.ts";
 import type { Database, Queryable, Transaction } from "../db/database.ts";
-import { createTickBatcher, type TickBatcher } from "../db/tick-batcher.ts";
 import { assertText } from "./assert-text.ts";
 import { generateDataKey, rewrapDataKey, unwrapDataKey, wrapDataKey } from "./data-key.ts";
 import { isKeyId } from "./key-id.ts";
@@ -113,31 +113,12 @@ export function createUserDataKeys(ring: KeyRing): UserDataKeys {
     return memo;
   };
 
-  // Per pool (or other non-transaction queryable): key id → its stored row, batched per turn.
-  const loaders = new WeakMap<Queryable, TickBatcher<string, StoredKey | undefined>>();
-  const loaderOf = (q: Queryable) => {
-    let loader = loaders.get(q);
-    if (loader === undefined) {
-      loader = createTickBatcher<string, StoredKey | undefined>(async (kids) => {
-        const { rows } = await q.query<StoredKey>(
-          "SELECT user_id, key_id, kek_id, wrapped FROM user_data_keys WHERE key_id = ANY($1::text[])",
-          [[...new Set(kids)]],
-        );
-        const byKid = new Map(rows.map((row) => [row.key_id, row]));
-        return kids.map((kid) => byKid.get(kid));
-      });
-      loaders.set(q, loader);
-    }
-    return loader;
-  };
-
-  async function readByKid(q: Queryable, kid: string): Promise<StoredKey | undefined> {
-    const { rows } = await q.query<StoredKey>(
-      "SELECT user_id, key_id, kek_id, wrapped FROM user_data_keys WHERE key_id = $1",
-      [kid],
-    );
-    return rows[0];
-  }
+  // Outside a transaction, the loads of one turn share a statement (see above).
+  const readByKid = createBatchedLookup<string, StoredKey>({
+    sql: "SELECT user_id, key_id, kek_id, wrapped FROM user_data_keys WHERE key_id = ANY($1::text[])",
+    idOf: (kid) => kid,
+    rowId: (row) => row.key_id,
+  });
 
   function unwrapStored(row: StoredKey): Uint8Array {
     const key = unwrapDataKey(ring, row.user_id, row.kek_id, row.wrapped);
@@ -214,8 +195,7 @@ export function createUserDataKeys(ring: KeyRing): UserDataKeys {
       const memo = memoOf(q);
       const known = memo?.byKid.get(kid);
       if (known !== undefined) return known;
-      // A transaction's statements run one after another anyway: nothing to batch there.
-      const row = memo === undefined ? await loaderOf(q)(kid) : await readByKid(q, kid);
+      const row = await readByKid(q, kid);
       if (row === undefined) return null;
       const key = unwrapStored(row);
       memo?.byKid.set(kid, key);

@@ -4,6 +4,7 @@ import type { Clock } from "../clock.ts";
 import { decryptFieldText, encryptField, type FieldContext } from "../crypto/field-cipher.ts";
 import { fieldKeyId } from "../crypto/field-key-id.ts";
 import type { UserDataKeys } from "../crypto/user-data-keys.ts";
+import { createBatchedLookup } from "../db/batched-lookup.ts";
 import type { Queryable } from "../db/database.ts";
 
 /** A stored passkey. `name` is still sealed; {@link PasskeyStore.readName} opens it. */
@@ -81,6 +82,13 @@ const COLUMNS =
   "created_at, last_used_at, counter_regressed_at, revoked_at";
 const nameContext = (passkeyId: string): FieldContext => ({ table: "passkeys", column: "name", rowId: passkeyId });
 
+// A decision and a sign-in read the passkey by credential id: concurrent ones read together.
+const lookupByCredentialId = createBatchedLookup<string, StoredPasskey>({
+  sql: `SELECT ${COLUMNS} FROM passkeys WHERE credential_id = ANY($1::text[])`,
+  idOf: (credentialId) => credentialId,
+  rowId: (row) => row.credential_id,
+});
+
 function toRow(row: StoredPasskey): PasskeyRow {
   return {
     id: row.id,
@@ -148,10 +156,8 @@ export function createPasskeyStore(deps: { dataKeys: UserDataKeys; clock: Clock 
     },
 
     async findByCredentialId(q: Queryable, credentialId: string) {
-      const { rows } = await q.query<StoredPasskey>(`SELECT ${COLUMNS} FROM passkeys WHERE credential_id = $1`, [
-        credentialId,
-      ]);
-      return rows[0] === undefined ? null : toRow(rows[0]);
+      const row = await lookupByCredentialId(q, credentialId);
+      return row === undefined ? null : toRow(row);
     },
 
     async findForUser(q: Queryable, userId: string, passkeyId: string) {

@@ -1,3 +1,5 @@
+import { toHex } from "@countersign/protocol";
+import { createBatchedLookup } from "../db/batched-lookup.ts";
 import type { Queryable } from "../db/database.ts";
 import type { Session, SessionAuthMethod } from "./session.ts";
 
@@ -63,10 +65,16 @@ export async function insertSession(q: Queryable, row: SessionRow): Promise<void
 }
 
 /** The session stored under this id digest, expired or not. */
-export async function findSessionByDigest(q: Queryable, idDigest: Uint8Array): Promise<SessionRow | undefined> {
-  const { rows } = await q.query<SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE id_digest = $1`, [idDigest]);
-  return rows[0];
+export function findSessionByDigest(q: Queryable, idDigest: Uint8Array): Promise<SessionRow | undefined> {
+  return lookupSession(q, idDigest);
 }
+
+// Every signed-in request reads its session: concurrent requests read theirs together.
+const lookupSession = createBatchedLookup<Uint8Array, SessionRow>({
+  sql: `SELECT ${COLUMNS} FROM sessions WHERE id_digest = ANY($1::bytea[])`,
+  idOf: toHex,
+  rowId: (row) => toHex(row.id_digest),
+});
 
 /**
  * Records use: moves `last_seen_at` and the idle expiry forward, never backwards (a slower
