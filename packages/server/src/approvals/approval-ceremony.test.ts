@@ -170,8 +170,11 @@ describeEachDatabase("the approval ceremony", (ctx) => {
     const mallory = await kit.newPerson();
     const seen = await kit.personCall(mallory, "GET", `/v1/me/approvals/${asked.id}`);
     assert.equal(seen.code, "approval_not_found");
-    const { res } = await kit.decide(alice, asked.id, { authenticator: mallory.authenticator });
+    const { res, body } = await kit.decide(alice, asked.id, { authenticator: mallory.authenticator });
     assert.equal(res.code, "passkey_verification_failed");
+    // Mallory posting a decision (with alice's nonce, even) on alice's request: not found.
+    const posted = await kit.personCall(mallory, "POST", `/v1/me/approvals/${asked.id}/decision`, body);
+    assert.equal(posted.code, "approval_not_found");
   });
 
   it("'I didn't ask for this' rejects, suspends the agent, cancels its other requests and mails the person", async () => {

@@ -1,3 +1,4 @@
+import { createBatchedLookup } from "../db/batched-lookup.ts";
 import type { Queryable } from "../db/database.ts";
 import { createTickBatcher } from "../db/tick-batcher.ts";
 import {
@@ -175,23 +176,27 @@ export interface DecisionTarget {
 /**
  * One request of this person and, in the same statement, its agent's status and credentials
  * version (DESIGN §4.6: a request whose agent was revoked, suspended or rotated is refused).
+ * Concurrent decisions read theirs together.
  */
 export async function findForDecision(q: Queryable, userId: string, id: string): Promise<DecisionTarget | null> {
-  const { rows } = await q.query<ApprovalRow & { agent_now: [string, number] | null }>(
-    `SELECT ${APPROVAL_COLUMNS},
-            (SELECT ARRAY[a.status, a.credentials_version::text] FROM agents a WHERE a.id = approval_requests.agent_id)
-              AS agent_now
-       FROM approval_requests WHERE id = $1 AND user_id = $2`,
-    [id, userId],
-  );
-  const found = rows[0];
-  if (found === undefined) return null;
+  const found = await lookupForDecision(q, id);
+  // Another person's request is "not found", exactly as an unknown id.
+  if (found === undefined || found.user_id !== userId) return null;
   const { agent_now: agentNow, ...row } = found;
   return {
     row,
     agent: agentNow === null ? null : { status: agentNow[0], credentialsVersion: Number(agentNow[1]) },
   };
 }
+
+const lookupForDecision = createBatchedLookup<string, ApprovalRow & { agent_now: [string, string] | null }>({
+  sql: `SELECT ${APPROVAL_COLUMNS},
+               (SELECT ARRAY[a.status, a.credentials_version::text] FROM agents a WHERE a.id = approval_requests.agent_id)
+                 AS agent_now
+          FROM approval_requests WHERE id = ANY($1::text[])`,
+  idOf: (id) => id,
+  rowId: (row) => row.id,
+});
 
 /** How an open request ends. */
 export interface Ending {
