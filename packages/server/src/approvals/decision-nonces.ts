@@ -20,7 +20,7 @@ const NONCE = /^[A-Za-z0-9_-]{43}$/;
  * issue was lost is refused (the app fetches another); one whose consumption was lost could be
  * spent again only where the first attempt changed nothing lasting — a decision made, and a
  * wrong number counted, commit later with a full flush that writes the consumption too — so a
- * replay can only fail again.
+ * replay can at most make, once, the decision the person's passkey signed.
  */
 export interface DecisionNonces {
   issue(
