@@ -278,6 +278,26 @@ describeEachDatabase("Database", (ctx) => {
     await later;
   });
 
+  it("runs a transaction's statements asked for at once one at a time, in the order asked", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on("warning", onWarning);
+    try {
+      const order = await ctx.db.transaction(async (tx) => {
+        await tx.exec("CREATE TEMP TABLE turn_order (n int) ON COMMIT DROP");
+        await Promise.all([1, 2, 3, 4, 5].map((n) => tx.query("INSERT INTO turn_order VALUES ($1)", [n])));
+        const { rows } = await tx.query<{ n: number }>("SELECT n FROM turn_order ORDER BY ctid");
+        return rows.map((row) => row.n);
+      });
+      assert.deepEqual(order, [1, 2, 3, 4, 5]);
+      // Warnings are emitted on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(warnings, [], "pg was never handed a statement while busy");
+  });
+
   it("refuses a transaction handle used after its callback settled", async () => {
     const leaked = await ctx.db.transaction(async (tx) => tx);
     await assert.rejects(leaked.query("SELECT 1"), /this transaction has ended/);

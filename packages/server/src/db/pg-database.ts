@@ -133,14 +133,29 @@ async function runTransaction<T>(client: PoolClient, fn: (tx: Transaction) => Pr
       throw new Error("this transaction has ended; tx may only be used inside its db.transaction() callback");
     }
   };
+  // One statement at a time, in the order they were asked: callers may issue several at once (a
+  // group commit's late steps), and pg deprecates queueing them on a busy client itself. COMMIT
+  // and ROLLBACK take their turn too; a statement still waiting when the callback has ended is
+  // refused rather than run after them, outside the transaction.
+  let last: Promise<unknown> = Promise.resolve();
+  const inTurn = <X>(run: () => Promise<X>): Promise<X> => {
+    const next = last.then(run, run);
+    last = next.catch(() => {});
+    return next;
+  };
+  const statement = (sql: string | ReturnType<typeof extendedQuery>) =>
+    inTurn(() => {
+      assertOpen();
+      return client.query(sql);
+    });
   const tx: Transaction = {
     async query<R extends object = Record<string, unknown>>(sql: string, params: readonly unknown[] = []) {
       assertOpen();
-      return toResult<R>(await client.query(extendedQuery(sql, params)));
+      return toResult<R>(await statement(extendedQuery(sql, params)));
     },
     async exec(sql) {
       assertOpen();
-      await client.query(sql);
+      await statement(sql);
     },
     afterCommit(fn) {
       assertOpen();
@@ -160,7 +175,7 @@ async function runTransaction<T>(client: PoolClient, fn: (tx: Transaction) => Pr
   } catch (error) {
     open = false;
     try {
-      await client.query("ROLLBACK");
+      await inTurn(() => client.query("ROLLBACK"));
       client.release();
     } catch (rollbackError) {
       // A connection that cannot roll back is in an unknown state: destroy it, not reuse it.
@@ -171,7 +186,7 @@ async function runTransaction<T>(client: PoolClient, fn: (tx: Transaction) => Pr
   open = false;
   let commit: PgQueryResult;
   try {
-    commit = await client.query("COMMIT");
+    commit = await inTurn(() => client.query("COMMIT"));
   } catch (error) {
     client.release(error as Error);
     throw error;
