@@ -3,8 +3,11 @@ import { readdirSync, readFileSync } from "node:fs";
 /** CPU time used so far, in microseconds: this process (every thread) and the local PostgreSQL. */
 export interface CpuSample {
   readonly process: number;
-  /** Every process named `postgres` on this machine (backends, WAL writer, checkpointer); null off Linux. */
-  readonly postgres: number | null;
+  /**
+   * Per process id, every process named `postgres` on this machine (backends, WAL writer,
+   * checkpointer); null off Linux.
+   */
+  readonly postgres: ReadonlyMap<string, number> | null;
 }
 
 const TICK_US = 10_000; // USER_HZ is 100 on Linux: /proc reports CPU time in 10 ms ticks.
@@ -18,17 +21,17 @@ const TICK_US = 10_000; // USER_HZ is 100 on Linux: /proc reports CPU time in 10
  */
 export function sampleCpu(): CpuSample {
   const usage = process.cpuUsage();
-  return { process: usage.user + usage.system, postgres: postgresTicks() };
+  return { process: usage.user + usage.system, postgres: postgresCpu() };
 }
 
-function postgresTicks(): number | null {
+function postgresCpu(): Map<string, number> | null {
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
   } catch {
     return null;
   }
-  let ticks = 0;
+  const used = new Map<string, number>();
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
@@ -36,12 +39,12 @@ function postgresTicks(): number | null {
       if (stat.slice(stat.indexOf("(") + 1, close) !== "postgres") continue;
       // Fields after the command: state is field 3, utime 14 and stime 15 (proc(5)).
       const fields = stat.slice(close + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
+      used.set(pid, (Number(fields[11]) + Number(fields[12])) * TICK_US);
     } catch {
       // The process ended between listing and reading: its time is gone either way.
     }
   }
-  return ticks * TICK_US;
+  return used;
 }
 
 /** CPU microseconds per request between two samples, for `requests` requests. */
@@ -49,6 +52,20 @@ export function cpuPerRequest(before: CpuSample, after: CpuSample, requests: num
   return {
     process: (after.process - before.process) / requests,
     postgres:
-      before.postgres === null || after.postgres === null ? null : (after.postgres - before.postgres) / requests,
+      before.postgres === null || after.postgres === null
+        ? null
+        : postgresDelta(before.postgres, after.postgres) / requests,
   };
+}
+
+/**
+ * What the PostgreSQL processes alive at the end used between the samples; one started meanwhile
+ * counts from zero. One that exited meanwhile (a closed connection's backend, an autovacuum
+ * worker) took its time with it: it is left out rather than subtracted, which made the figure
+ * negative.
+ */
+function postgresDelta(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): number {
+  let used = 0;
+  for (const [pid, time] of after) used += time - (before.get(pid) ?? 0);
+  return used;
 }
