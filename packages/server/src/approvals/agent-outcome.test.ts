@@ -3,6 +3,7 @@ import { after, before, it } from "node:test";
 import { fromUtf8 } from "@countersign/protocol";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import type { Database } from "../db/database.ts";
+import { sampleApprovalEvent } from "../notify/test-support/event-fixtures.ts";
 import { verifyReceivedWebhook } from "../notify/webhooks/test-support/webhook-fixtures.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../notify/webhooks/test-support/webhook-receiver.ts";
 import {
@@ -341,6 +342,43 @@ describeEachDatabase("a decision racing the first read of a long-poll or a strea
       assert.equal(stream.status, 200);
       const events = [await stream.next(), await stream.next(4_000)];
       assert.equal(events.at(-1)?.id, `${id}:approved`, JSON.stringify(events));
+    } finally {
+      stream.close();
+    }
+  });
+});
+
+describeEachDatabase("the person's event stream under a burst", (ctx) => {
+  it("checks the session once for all the events that arrive while a check runs, and delivers each, in order", async (t) => {
+    let checks = 0;
+    const counting: Database = {
+      ...ctx.db,
+      query: ((sql: string, params?: readonly unknown[]) => {
+        if (sql.includes("FROM sessions WHERE handle")) checks++;
+        return ctx.db.query(sql, params);
+      }) as Database["query"],
+    };
+    const kit = await createApprovalTestKit(counting);
+    const alice = await kit.newPerson();
+    const live = await listenOnLoopback(kit.app);
+    t.after(() => live.close());
+    const stream = await openSse(live.port, "/v1/me/events", { host: kit.config.appHost, cookie: alice.cookie });
+    try {
+      assert.equal(stream.status, 200, JSON.stringify(stream.errorBody));
+      assert.equal((await stream.next()).event, "ready");
+      checks = 0;
+      const burst = Array.from({ length: 8 }, (_, n) =>
+        sampleApprovalEvent(n, { userId: alice.userId, type: "approval.created", status: "pending" }),
+      );
+      // Published in one turn: the first starts a check, the other seven wait for the next one.
+      await Promise.all(burst.map((event) => kit.services.events.publish(event)));
+      const received = [];
+      for (let n = 0; n < burst.length; n++) received.push((await stream.next()).data.approval_id);
+      assert.deepEqual(
+        received,
+        burst.map((event) => event.approvalId),
+      );
+      assert.equal(checks, 2);
     } finally {
       stream.close();
     }

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import type { AppServices } from "../app-services.ts";
 import type { Queryable } from "../db/database.ts";
+import type { ApprovalEvent } from "../notify/approval-event.ts";
 import { openSseStream } from "../notify/sse-stream.ts";
 import { currentSession } from "../sessions/session-auth-hook.ts";
 import { actorOf } from "./approval-deps.ts";
@@ -185,22 +186,43 @@ export function registerPersonApprovalRoutes(
       // A stream outlives the request that opened it: it must not outlive the session. Before
       // each event, and every SESSION_RECHECK_MS, the session must still exist (sign-out and
       // "sign out everywhere" delete it) and be within its absolute lifetime; else the stream ends.
+      // Events that arrive while a check runs wait for the next one, which starts after they
+      // arrived and covers them all: one check per event would cap a busy person's stream at one
+      // event per database round trip, and events would queue behind one another.
       const alive = () => sessionStillValid(db, session.id, userId, new Date(services.clock.now()));
-      let sending = Promise.resolve();
-      const unsubscribe = events.subscribe({ userId }, (event) => {
-        sending = sending.then(async () => {
+      let waiting: ApprovalEvent[] = [];
+      let checking = false;
+      const deliver = async () => {
+        while (waiting.length > 0) {
+          const batch = waiting;
+          waiting = [];
           if (!(await alive())) return stream.close();
-          stream.send("approval", {
-            type: event.type,
-            approval_id: event.approvalId,
-            agent_id: event.agentId,
-            status: event.status,
+          for (const event of batch) {
+            stream.send("approval", {
+              type: event.type,
+              approval_id: event.approvalId,
+              agent_id: event.agentId,
+              status: event.status,
+            });
+          }
+        }
+      };
+      const pump = () => {
+        if (checking || waiting.length === 0) return;
+        checking = true;
+        deliver()
+          .catch((err: unknown) => {
+            request.log.warn({ err }, "could not check the session of an event stream");
+            stream.close();
+          })
+          .finally(() => {
+            checking = false;
+            pump();
           });
-        });
-        sending.catch((err: unknown) => {
-          request.log.warn({ err }, "could not check the session of an event stream");
-          stream.close();
-        });
+      };
+      const unsubscribe = events.subscribe({ userId }, (event) => {
+        waiting.push(event);
+        pump();
       });
       const recheck = setInterval(() => {
         alive().then(

@@ -54,7 +54,7 @@ interface Outgoing {
  * process or the slower the database, the larger the batches, so NOTIFYs never queue up behind
  * each other, and with one publish at a time nothing waits beyond the current turn. Sending one
  * after another also keeps order: subscribers everywhere see one process's events in the order
- * it published them. (The tick batcher of src/agent-auth batches per turn only, and sends the
+ * it published them. (The tick batcher of src/db batches per turn only, and sends the
  * next turn's batch whether or not the last one is done: one NOTIFY per turn, in parallel, out
  * of order across pool connections.)
  *
