@@ -18,12 +18,17 @@ export interface SseLatencyOptions {
   readonly requests: readonly string[];
   readonly ratePerSecond: number;
   readonly connections: number;
+  /** Sent at the same rate first and not counted, as the other phases warm up. */
+  readonly warmupMs: number;
+  /** Measured after the warm-up. */
   readonly durationMs: number;
 }
 
 /** What the worker posts back. */
 export interface SseLatencyResult {
+  /** Requests written after the warm-up. */
   readonly sent: number;
+  /** Of those, how many had their event arrive. */
   readonly matched: number;
   readonly statuses: Record<string, number>;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
@@ -35,12 +40,15 @@ async function run(options: SseLatencyOptions): Promise<SseLatencyResult> {
   const sentAt = new Map<string, number>(); // approval id → when its request was written
   const seenAt = new Map<string, number>(); // approval id → when its event arrived
   const latencies: number[] = [];
+  let measuredFrom = Number.POSITIVE_INFINITY;
   const statuses: Record<string, number> = {};
   const match = (id: string) => {
     const sent = sentAt.get(id);
     const seen = seenAt.get(id);
     if (sent !== undefined && seen !== undefined) {
-      latencies.push(seen - sent);
+      // Requests written during the warm-up are matched (so their events are not left over) but
+      // not counted.
+      if (sent >= measuredFrom) latencies.push(seen - sent);
       sentAt.delete(id);
       seenAt.delete(id);
     }
@@ -114,18 +122,22 @@ async function run(options: SseLatencyOptions): Promise<SseLatencyResult> {
 
   // Open loop: every tick writes however many requests the schedule says are due.
   let sent = 0;
+  let measuredSent = 0;
   const started = performance.now();
+  measuredFrom = started + options.warmupMs;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const elapsed = performance.now() - started;
       const due = Math.min(options.requests.length, Math.floor((elapsed / 1000) * options.ratePerSecond));
       while (sent < due) {
         const target = sockets[sent % sockets.length] as { socket: Socket; pending: number[] };
-        target.pending.push(performance.now());
+        const now = performance.now();
+        if (now >= measuredFrom) measuredSent++;
+        target.pending.push(now);
         target.socket.write(options.requests[sent] as string);
         sent++;
       }
-      if (elapsed >= options.durationMs || sent >= options.requests.length) {
+      if (elapsed >= options.warmupMs + options.durationMs || sent >= options.requests.length) {
         clearInterval(timer);
         resolve();
       }
@@ -138,7 +150,7 @@ async function run(options: SseLatencyOptions): Promise<SseLatencyResult> {
   const sorted = Float64Array.from(latencies).sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return {
-    sent,
+    sent: measuredSent,
     matched: latencies.length,
     statuses,
     latencyMs: { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? 0 },
