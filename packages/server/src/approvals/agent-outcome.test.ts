@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { fromUtf8 } from "@countersign/protocol";
+import { recordingPool } from "../../test-support/recording-database.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import type { Database } from "../db/database.ts";
 import { sampleApprovalEvent } from "../notify/test-support/event-fixtures.ts";
@@ -351,13 +352,9 @@ describeEachDatabase("a decision racing the first read of a long-poll or a strea
 describeEachDatabase("the person's event stream under a burst", (ctx) => {
   it("checks the session once for all the events that arrive while a check runs, and delivers each, in order", async (t) => {
     let checks = 0;
-    const counting: Database = {
-      ...ctx.db,
-      query: ((sql: string, params?: readonly unknown[]) => {
-        if (sql.includes("FROM sessions WHERE handle")) checks++;
-        return ctx.db.query(sql, params);
-      }) as Database["query"],
-    };
+    const counting = recordingPool(ctx.db, (sql) => {
+      if (sql.includes("FROM sessions WHERE handle")) checks++;
+    });
     const kit = await createApprovalTestKit(counting);
     const alice = await kit.newPerson();
     const live = await listenOnLoopback(kit.app);

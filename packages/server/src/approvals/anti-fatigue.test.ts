@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
+import { recordingTransaction } from "../../test-support/recording-database.ts";
 import { describeEachDatabase, type TestDatabaseContext } from "../../test-support/test-database.ts";
 import { countCreation } from "./approval-store.ts";
 import {
@@ -311,15 +312,7 @@ describeEachDatabase("the per-agent and per-user throttles (T-1)", (ctx) => {
         "user:batch-u",
         windowStart,
       ]);
-      const tx = {
-        ...raw,
-        afterCommit: raw.afterCommit,
-        exec: raw.exec,
-        query: ((sql: string, params?: readonly unknown[]) => {
-          statements.push(sql);
-          return raw.query(sql, params);
-        }) as typeof raw.query,
-      };
+      const tx = recordingTransaction(raw, (sql) => statements.push(sql));
       return Promise.all([
         countCreation(tx, { user: "user:batch-u", agent: "agent:batch-a" }, windowStart),
         countCreation(tx, { user: "user:batch-u", agent: "agent:batch-b" }, windowStart),

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
+import { recordingTransactions } from "../../test-support/recording-database.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import { createGroupedAuditTransactions } from "./grouped-audit-transactions.ts";
 import { type AuditFixture, createAuditFixture, sampleEvent } from "./test-support/audit-fixtures.ts";
@@ -49,21 +50,7 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
 
   it("runs a batch without savepoints, and again with them only when a unit fails", async () => {
     const statements: string[] = [];
-    const recording = {
-      ...ctx.db,
-      kind: ctx.db.kind,
-      transaction: <T>(fn: Parameters<typeof ctx.db.transaction<T>>[0]) =>
-        ctx.db.transaction((tx) =>
-          fn({
-            ...tx,
-            afterCommit: (callback) => tx.afterCommit(callback),
-            query: (sql, params) => {
-              statements.push(sql);
-              return tx.query(sql, params);
-            },
-          }),
-        ),
-    } as typeof ctx.db;
+    const recording = recordingTransactions(ctx.db, (sql) => statements.push(sql));
     // maxConcurrent 1 with a first unit that waits: the others queue up into one batch.
     const grouped = createGroupedAuditTransactions({ db: recording, audit: fx.audit, maxConcurrent: 1, maxBatch: 16 });
     const batch = async (base: number, failing: number | null) => {
@@ -228,21 +215,9 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
     const people = ["prefetch-a", "prefetch-b", "prefetch-c"];
     for (const person of people) await fx.dataKeys.forWriting(ctx.db, person);
     const keyReads: string[] = [];
-    const recording = {
-      ...ctx.db,
-      kind: ctx.db.kind,
-      transaction: <T>(fn: Parameters<typeof ctx.db.transaction<T>>[0]) =>
-        ctx.db.transaction((tx) =>
-          fn({
-            ...tx,
-            afterCommit: (callback) => tx.afterCommit(callback),
-            query: (sql, params) => {
-              if (sql.includes("FROM user_data_keys")) keyReads.push(sql);
-              return tx.query(sql, params);
-            },
-          }),
-        ),
-    } as typeof ctx.db;
+    const recording = recordingTransactions(ctx.db, (sql) => {
+      if (sql.includes("FROM user_data_keys")) keyReads.push(sql);
+    });
     const grouped = createGroupedAuditTransactions({
       db: recording,
       audit: fx.audit,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { beforeEach, it } from "node:test";
 import { fromBase64Url, toBase64Url } from "@countersign/protocol";
+import { recordingPool, recordingTransaction } from "../../test-support/recording-database.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import type { Database, Transaction } from "../db/database.ts";
 import { openPgDatabase } from "../db/pg-database.ts";
@@ -78,15 +79,7 @@ describeEachDatabase("user data keys", (ctx) => {
   it("reads a key once per transaction, and again in the next one", async () => {
     const { kid } = await keys.forWriting(ctx.db, "memo-user");
     const reads: string[] = [];
-    const counting = (tx: Transaction): Transaction => ({
-      ...tx,
-      afterCommit: tx.afterCommit,
-      exec: tx.exec,
-      query: (sql, params) => {
-        reads.push(sql);
-        return tx.query(sql, params);
-      },
-    });
+    const counting = (tx: Transaction) => recordingTransaction(tx, (sql) => reads.push(sql));
     await ctx.db.transaction(async (raw) => {
       const tx = counting(raw);
       const a = await keys.forWriting(tx, "memo-user");
@@ -105,13 +98,7 @@ describeEachDatabase("user data keys", (ctx) => {
   it("loads the keys asked for in one turn with one statement, and reads afresh the next turn", async () => {
     const [a, b] = [await keys.forWriting(ctx.db, "batch-a"), await keys.forWriting(ctx.db, "batch-b")];
     const reads: string[] = [];
-    const pool = {
-      ...ctx.db,
-      query: ((sql: string, params?: readonly unknown[]) => {
-        reads.push(sql);
-        return ctx.db.query(sql, params);
-      }) as Database["query"],
-    };
+    const pool = recordingPool(ctx.db, (sql) => reads.push(sql));
     const unknownKid = `dk_${"A".repeat(22)}`;
     const loaded = await Promise.all([a.kid, b.kid, a.kid, unknownKid].map((kid) => keys.loadKey(pool, kid)));
     assert.deepEqual(loaded, [a.key, b.key, a.key, null]);
@@ -127,15 +114,7 @@ describeEachDatabase("user data keys", (ctx) => {
     const [a, b] = [await keys.forWriting(ctx.db, "pre-a"), await keys.forWriting(ctx.db, "pre-b")];
     const reads: string[] = [];
     await ctx.db.transaction(async (raw) => {
-      const tx: Transaction = {
-        ...raw,
-        afterCommit: raw.afterCommit,
-        exec: raw.exec,
-        query: (sql, params) => {
-          reads.push(sql);
-          return raw.query(sql, params);
-        },
-      };
+      const tx = recordingTransaction(raw, (sql) => reads.push(sql));
       await keys.prefetch(tx, ["pre-a", "pre-b", "pre-new", "pre-a"]);
       assert.equal(reads.length, 1);
       assert.deepEqual(await keys.forWriting(tx, "pre-a"), a);
@@ -146,7 +125,7 @@ describeEachDatabase("user data keys", (ctx) => {
       assert.ok(reads.length > 1, "a user without a key gets one from forWriting");
     });
     // Outside a transaction there is nothing to fill: no statement at all.
-    const pool = { ...ctx.db, query: (() => assert.fail("no statement expected")) as Database["query"] };
+    const pool = recordingPool(ctx.db, (sql) => assert.fail(`no statement expected: ${sql}`));
     await keys.prefetch(pool, ["pre-a"]);
   });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
+import { recordingPool } from "../../test-support/recording-database.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import { createBatchedLookup } from "./batched-lookup.ts";
 import type { Database } from "./database.ts";
@@ -18,13 +19,7 @@ describeEachDatabase("batched lookups", (ctx) => {
     await ctx.db.exec("CREATE TABLE lookup_things (k bytea PRIMARY KEY, v text NOT NULL)");
     for (const n of [1, 2, 3]) await ctx.db.query("INSERT INTO lookup_things VALUES ($1, $2)", [key(n), `v${n}`]);
     statements = [];
-    pool = {
-      ...ctx.db,
-      query: ((sql: string, params?: readonly unknown[]) => {
-        statements.push(sql);
-        return ctx.db.query(sql, params);
-      }) as Database["query"],
-    };
+    pool = recordingPool(ctx.db, (sql) => statements.push(sql));
   });
 
   it("answers the lookups of one turn with one statement, each caller its own row or none", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createECDH, randomBytes } from "node:crypto";
 import { before, it } from "node:test";
+import { recordingPool } from "../../test-support/recording-database.ts";
 import { createTestConfig } from "../../test-support/test-app.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import {
@@ -126,12 +127,7 @@ describeEachDatabase("the push notifier", (ctx) => {
     const off = await kit.personCall(carol, "PATCH", "/v1/me/settings", { notifications_enabled: false });
     assert.equal(off.status, 200);
     let statements = 0;
-    const counting = {
-      query: (sql: string, params?: readonly unknown[]) => {
-        statements++;
-        return ctx.db.query(sql, params);
-      },
-    } as typeof ctx.db;
+    const counting = recordingPool(ctx.db, () => statements++);
     const byUser = await subscriptions.listNotifiable(counting, [bob.userId, carol.userId, dan.userId]);
     // Opening the sealed endpoints reads bob's data key once: two statements in all.
     assert.equal(statements, 2);
