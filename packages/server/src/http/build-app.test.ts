@@ -164,6 +164,29 @@ describeEachDatabase("the HTTP skeleton", (ctx) => {
     assert.equal(res.headers["strict-transport-security"], undefined, "no HSTS over plain http");
   });
 
+  it("gives API routes the short set for APIs: nothing may load, frame or sniff their answers", async () => {
+    const api = await app.inject({ method: "GET", url: "/test/cooldown", headers: { host: APP_HOST } });
+    assert.equal(api.statusCode, 429, "a refusal carries them too");
+    assert.equal(api.headers["content-security-policy"], "default-src 'none';frame-ancestors 'none'");
+    assert.equal(api.headers["x-content-type-options"], "nosniff");
+    assert.equal(api.headers["x-frame-options"], "DENY");
+    assert.equal(api.headers["referrer-policy"], "no-referrer");
+    assert.equal(api.headers["cross-origin-resource-policy"], "same-origin");
+    assert.equal(api.headers["cache-control"], "no-store");
+    const pageOnly = [
+      "cross-origin-opener-policy",
+      "origin-agent-cluster",
+      "x-dns-prefetch-control",
+      "x-xss-protection",
+    ];
+    for (const name of pageOnly) assert.equal(api.headers[name], undefined, name);
+
+    const page = await app.inject({ method: "GET", url: "/healthz", headers: { host: APP_HOST } });
+    for (const name of pageOnly) assert.notEqual(page.headers[name], undefined, name);
+    const unmatched = await app.inject({ method: "GET", url: "/no/such/route", headers: { host: APP_HOST } });
+    assert.match(String(unmatched.headers["content-security-policy"]), /default-src 'self'/);
+  });
+
   it("refuses at start-up a route that does not declare its host surface", async () => {
     const other = await createTestApp(ctx.db);
     assert.throws(() => other.get("/unguarded", async () => "x"), /must declare config.surface/);
