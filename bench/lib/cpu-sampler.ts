@@ -1,8 +1,16 @@
 import { readdirSync, readFileSync } from "node:fs";
 
-/** CPU time used so far, in microseconds: this process (every thread) and the local PostgreSQL. */
+/**
+ * CPU time used so far, in microseconds: this process (every thread), its main thread, and the
+ * local PostgreSQL.
+ */
 export interface CpuSample {
   readonly process: number;
+  /**
+   * The thread that runs the servers' JavaScript. The agent pipeline saturates it before the
+   * machine's cores: its time per request, not the process's, bounds the rate.
+   */
+  readonly mainThread: number;
   /**
    * Per process id, every process named `postgres` on this machine (backends, WAL writer,
    * checkpointer); null off Linux.
@@ -21,7 +29,8 @@ const TICK_US = 10_000; // USER_HZ is 100 on Linux: /proc reports CPU time in 10
  */
 export function sampleCpu(): CpuSample {
   const usage = process.cpuUsage();
-  return { process: usage.user + usage.system, postgres: postgresCpu() };
+  const main = process.threadCpuUsage();
+  return { process: usage.user + usage.system, mainThread: main.user + main.system, postgres: postgresCpu() };
 }
 
 function postgresCpu(): Map<string, number> | null {
@@ -51,6 +60,7 @@ function postgresCpu(): Map<string, number> | null {
 export function cpuPerRequest(before: CpuSample, after: CpuSample, requests: number) {
   return {
     process: (after.process - before.process) / requests,
+    mainThread: (after.mainThread - before.mainThread) / requests,
     postgres:
       before.postgres === null || after.postgres === null
         ? null
