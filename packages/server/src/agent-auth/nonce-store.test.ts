@@ -19,6 +19,26 @@ describeEachDatabase("the batched nonce consumer", (ctx) => {
     assert.equal(await at("k", "a", 1_600_000), true, "taken back once expired");
   });
 
+  it("keeps each nonce of a batch at least for its own window", async () => {
+    const consume = createBatchedNonceConsumer(ctx.db);
+    const at = async (nonce: string, nowMs: number) =>
+      (await consume({ keyId: "k-window", nonce, nowMs, ttlSeconds: 600 })).fresh;
+    // One batch, arriving 0.5 s apart: each is remembered until 600 s after the later one.
+    assert.deepEqual(await Promise.all([at("early", 2_000_000), at("late", 2_000_500)]), [true, true]);
+    const { rows } = await ctx.db.query<{ nonce: string; expires_at: Date }>(
+      "SELECT nonce, expires_at FROM agent_request_nonces WHERE key_id = 'k-window' ORDER BY nonce",
+    );
+    assert.deepEqual(
+      rows.map((row) => [row.nonce, row.expires_at.getTime()]),
+      [
+        ["early", 2_600_500],
+        ["late", 2_600_500],
+      ],
+    );
+    assert.deepEqual(await Promise.all([at("early", 2_600_499), at("late", 2_600_499)]), [false, false]);
+    assert.equal(await at("late", 2_600_500), true, "taken back once the batch's window ended");
+  });
+
   it("reports the agent change counter as its statement saw it", async () => {
     const consume = createBatchedNonceConsumer(ctx.db);
     const { rows } = await ctx.db.query<{ seq: number }>("SELECT seq FROM agent_change_counter");

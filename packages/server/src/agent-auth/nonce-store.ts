@@ -72,12 +72,19 @@ export function createBatchedNonceConsumer(db: Queryable): (input: NonceInput) =
       unique.push(input);
       return true;
     });
-    // An existing row is taken over only if it had expired for every request in the batch.
-    const now = Math.min(...unique.map((input) => input.nowMs));
+    // An existing row is taken over only if it had expired for every request in the batch. All
+    // of the batch's nonces are kept until the latest expiry any of them needs: one parameter,
+    // not an array of timestamps to build and parse, for at most a few milliseconds' more memory.
+    let now = Number.POSITIVE_INFINITY;
+    let expiresAt = 0;
+    for (const input of unique) {
+      now = Math.min(now, input.nowMs);
+      expiresAt = Math.max(expiresAt, input.nowMs + input.ttlSeconds * 1000);
+    }
     const { rows } = await db.query<{ key_id: string; nonce: string; agent_change_seq: number }>(
       `WITH fresh AS (
          INSERT INTO agent_request_nonces (key_id, nonce, expires_at)
-         SELECT k, n, e FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t (k, n, e)
+         SELECT k, n, $3::timestamptz FROM unnest($1::text[], $2::text[]) AS t (k, n)
          ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at
            WHERE agent_request_nonces.expires_at <= $4
          RETURNING key_id, nonce
@@ -85,12 +92,7 @@ export function createBatchedNonceConsumer(db: Queryable): (input: NonceInput) =
        SELECT key_id, nonce, (SELECT seq FROM agent_change_counter) AS agent_change_seq,
               ${RELAXED_COMMIT} AS commit_mode
        FROM fresh`,
-      [
-        unique.map((input) => input.keyId),
-        unique.map((input) => input.nonce),
-        unique.map((input) => new Date(input.nowMs + input.ttlSeconds * 1000).toISOString()),
-        new Date(now),
-      ],
+      [unique.map((input) => input.keyId), unique.map((input) => input.nonce), new Date(expiresAt), new Date(now)],
     );
     const fresh = new Set(rows.map((row) => `${row.key_id}\n${row.nonce}`));
     // The same value on every row; with no fresh nonce nobody goes on to need it.
