@@ -176,7 +176,12 @@ try {
       return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
     };
     const pg = mean((c) => c.postgres);
-    return `this process ${mean((c) => c.process)?.toFixed(0)} µs (main thread ${mean((c) => c.mainThread)?.toFixed(0)} µs) + PostgreSQL ${pg === null ? "n/a" : pg.toFixed(0)} µs`;
+    const idle = mean((c) => c.machineIdle);
+    return [
+      `this process ${mean((c) => c.process)?.toFixed(0)} µs (main thread ${mean((c) => c.mainThread)?.toFixed(0)} µs)`,
+      `+ PostgreSQL ${pg === null ? "n/a" : pg.toFixed(0)} µs;`,
+      `machine ${idle === null ? "n/a" : (idle * 100).toFixed(0)} % idle`,
+    ].join(" ");
   };
   console.log("\nCPU per request (this process includes the load generator's worker thread):");
   console.log(`  bare route      ${cpuLine(cpu.bare)}`);

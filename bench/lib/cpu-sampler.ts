@@ -7,10 +7,12 @@ import { readdirSync, readFileSync } from "node:fs";
 export interface CpuSample {
   readonly process: number;
   /**
-   * The thread that runs the servers' JavaScript. The agent pipeline saturates it before the
-   * machine's cores: its time per request, not the process's, bounds the rate.
+   * The thread that runs the servers' JavaScript: if it were busy all the time, it would bound
+   * the rate, whatever the cores had left.
    */
   readonly mainThread: number;
+  /** The machine's CPU time so far, all cores, in ticks: total, and idle (with I/O wait); null off Linux. */
+  readonly machine: { readonly total: number; readonly idle: number } | null;
   /**
    * Per process id, every process named `postgres` on this machine (backends, WAL writer,
    * checkpointer); null off Linux.
@@ -30,7 +32,23 @@ const TICK_US = 10_000; // USER_HZ is 100 on Linux: /proc reports CPU time in 10
 export function sampleCpu(): CpuSample {
   const usage = process.cpuUsage();
   const main = process.threadCpuUsage();
-  return { process: usage.user + usage.system, mainThread: main.user + main.system, postgres: postgresCpu() };
+  return {
+    process: usage.user + usage.system,
+    mainThread: main.user + main.system,
+    postgres: postgresCpu(),
+    machine: machineCpu(),
+  };
+}
+
+function machineCpu(): CpuSample["machine"] {
+  try {
+    // proc(5): "cpu  user nice system idle iowait irq softirq steal …", summed over all cores.
+    const line = readFileSync("/proc/stat", "latin1").split("\n", 1)[0] ?? "";
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: ticks.reduce((a, b) => a + b, 0), idle: (ticks[3] ?? 0) + (ticks[4] ?? 0) };
+  } catch {
+    return null;
+  }
 }
 
 function postgresCpu(): Map<string, number> | null {
@@ -61,6 +79,14 @@ export function cpuPerRequest(before: CpuSample, after: CpuSample, requests: num
   return {
     process: (after.process - before.process) / requests,
     mainThread: (after.mainThread - before.mainThread) / requests,
+    /**
+     * The share of the machine's CPU time left idle over the window. A throughput figure means
+     * most when this is near zero: otherwise the load, not the server, set the rate.
+     */
+    machineIdle:
+      before.machine === null || after.machine === null || after.machine.total === before.machine.total
+        ? null
+        : (after.machine.idle - before.machine.idle) / (after.machine.total - before.machine.total),
     postgres:
       before.postgres === null || after.postgres === null
         ? null
