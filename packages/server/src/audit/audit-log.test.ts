@@ -187,4 +187,25 @@ describeEachDatabase("audit.append", (ctx) => {
     const { rows: after } = await ctx.db.query<{ next_seq: number }>("SELECT next_seq FROM audit_chain_head");
     assert.deepEqual(after, before);
   });
+  it("keeps an entry of a decision's size in its row, uncompressed (migration 014)", async () => {
+    const toastChunks = async () => {
+      const { rows } = await ctx.db.query<{ toast: string }>(
+        "SELECT reltoastrelid::regclass::text AS toast FROM pg_class WHERE oid = 'audit_log'::regclass",
+      );
+      const { rows: counted } = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${rows[0]?.toast}`);
+      return counted[0]?.n;
+    };
+    const before = await toastChunks();
+    // A context of about 3 kB of ciphertext, like an approval's evidence: over the 2 kB at which
+    // PostgreSQL would otherwise compress the entry or move it out of the row.
+    const big = { ...sampleEvent(7), context: { evidence: "x".repeat(2_200) } };
+    const appended = await ctx.db.transaction((tx) => fixture.audit.append(tx, big));
+    const { rows } = await ctx.db.query<{ stored: number; length: number }>(
+      "SELECT pg_column_size(entry) AS stored, length(entry) AS length FROM audit_log WHERE id = $1",
+      [appended.id],
+    );
+    assert.ok((rows[0]?.length ?? 0) > 3_000, "the entry is over the default threshold");
+    assert.equal(await toastChunks(), before, "nothing went to the TOAST table");
+    assert.ok((rows[0]?.stored ?? 0) >= (rows[0]?.length ?? 0), "stored whole, not compressed");
+  });
 });
