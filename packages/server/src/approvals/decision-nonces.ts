@@ -3,6 +3,7 @@ import { toBase64Url } from "@countersign/protocol";
 import type { TokenDigester } from "../accounts/token-digest.ts";
 import type { Database } from "../db/database.ts";
 import { RELAXED_COMMIT } from "../db/relaxed-commit.ts";
+import { createTickBatcher, type TickBatcher } from "../db/tick-batcher.ts";
 
 /** A decision nonce lives as long as a WebAuthn ceremony may take. */
 export const DECISION_NONCE_TTL_MS = 5 * 60 * 1000;
@@ -21,6 +22,10 @@ const NONCE = /^[A-Za-z0-9_-]{43}$/;
  * spent again only where the first attempt changed nothing lasting — a decision made, and a
  * wrong number counted, commit later with a full flush that writes the consumption too — so a
  * replay can at most make, once, the decision the person's passkey signed.
+ *
+ * Concurrent decisions consume their nonces together: the nonces that arrive while one DELETE
+ * runs go in the next, one statement and one commit for all of them (as agent nonces do). Each
+ * decision still learns only whether its own nonce was live when that statement ran.
  */
 export interface DecisionNonces {
   issue(
@@ -34,6 +39,7 @@ export interface DecisionNonces {
 /** Builds the nonce store over the server's token digester. */
 export function createDecisionNonces(digests: TokenDigester): DecisionNonces {
   const digestOf = (nonce: string, requestId: string) => digests.digest("decision-nonce", requestId, nonce);
+  const consumers = new WeakMap<Database, TickBatcher<NonceUse, boolean>>();
   return Object.freeze({
     async issue(db: Database, init: { requestId: string; userId: string; now: Date }) {
       const nonce = toBase64Url(randomBytes(32));
@@ -45,15 +51,52 @@ export function createDecisionNonces(digests: TokenDigester): DecisionNonces {
       );
       return { nonce, expiresAt };
     },
-    async consume(db: Database, use: { nonce: string; requestId: string; userId: string; now: Date }) {
-      if (typeof use.nonce !== "string" || !NONCE.test(use.nonce)) return false;
-      const { rows } = await db.query<{ user_id: string; expires_at: Date }>(
-        `DELETE FROM approval_decision_nonces WHERE digest = $1 AND request_id = $2
-         RETURNING user_id, expires_at, ${RELAXED_COMMIT}`,
-        [digestOf(use.nonce, use.requestId), use.requestId],
-      );
-      const row = rows[0];
-      return row !== undefined && row.user_id === use.userId && row.expires_at.getTime() > use.now.getTime();
+    consume(db: Database, use: { nonce: string; requestId: string; userId: string; now: Date }) {
+      if (typeof use.nonce !== "string" || !NONCE.test(use.nonce)) return Promise.resolve(false);
+      let batcher = consumers.get(db);
+      if (batcher === undefined) {
+        batcher = createTickBatcher((uses: readonly NonceUse[]) => consumeAll(db, uses), { maxInFlight: 1 });
+        consumers.set(db, batcher);
+      }
+      const digest = digestOf(use.nonce, use.requestId);
+      return batcher({ digest, requestId: use.requestId, userId: use.userId, now: use.now });
     },
+  });
+}
+
+interface NonceUse {
+  readonly digest: string;
+  readonly requestId: string;
+  readonly userId: string;
+  readonly now: Date;
+}
+
+/** Consumes a batch of nonces with one DELETE; a nonce quoted twice in the batch is spent by the first. */
+async function consumeAll(db: Database, uses: readonly NonceUse[]): Promise<boolean[]> {
+  const seen = new Set<string>();
+  const firsts = uses.map((use) => {
+    const first = !seen.has(use.digest);
+    seen.add(use.digest);
+    return first;
+  });
+  const distinct = uses.filter((_, i) => firsts[i]);
+  const { rows } = await db.query<{ digest: string; request_id: string; user_id: string; expires_at: Date }>(
+    `DELETE FROM approval_decision_nonces AS n
+      USING unnest($1::text[], $2::text[]) AS t (digest, request_id)
+      WHERE n.digest = t.digest AND n.request_id = t.request_id
+     RETURNING n.digest, n.request_id, n.user_id, n.expires_at, ${RELAXED_COMMIT}`,
+    [distinct.map((use) => use.digest), distinct.map((use) => use.requestId)],
+  );
+  const spent = new Map(rows.map((row) => [row.digest, row]));
+  return uses.map((use, i) => {
+    const row = spent.get(use.digest);
+    // The digest binds the request (it is keyed over it); the row's request id must match too.
+    return (
+      firsts[i] === true &&
+      row !== undefined &&
+      row.request_id === use.requestId &&
+      row.user_id === use.userId &&
+      row.expires_at.getTime() > use.now.getTime()
+    );
   });
 }
