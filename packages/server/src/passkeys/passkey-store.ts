@@ -6,6 +6,7 @@ import { fieldKeyId } from "../crypto/field-key-id.ts";
 import type { UserDataKeys } from "../crypto/user-data-keys.ts";
 import { createBatchedLookup } from "../db/batched-lookup.ts";
 import type { Queryable } from "../db/database.ts";
+import { createTickBatcher, type TickBatcher } from "../db/tick-batcher.ts";
 
 /** A stored passkey. `name` is still sealed; {@link PasskeyStore.readName} opens it. */
 export interface PasskeyRow {
@@ -50,6 +51,7 @@ export interface PasskeyStore {
    * After a verified assertion: stores the new signature counter, backup state and last use, if
    * the passkey is still active and the counter still advances (or stays 0 on an authenticator
    * without one). False when a concurrent assertion got there first or it was revoked meanwhile.
+   * The uses recorded on one `q` in one turn (a group commit's decisions) share a statement.
    */
   recordUse(q: Queryable, passkeyId: string, use: { signCount: number; backedUp: boolean }): Promise<boolean>;
   /** Flags a possible clone (WebAuthn L3 §7.2, signCount step); the stored counter is kept. */
@@ -89,6 +91,61 @@ const lookupByCredentialId = createBatchedLookup<string, StoredPasskey>({
   rowId: (row) => row.credential_id,
 });
 
+interface PasskeyUse {
+  readonly passkeyId: string;
+  readonly signCount: number;
+  readonly backedUp: boolean;
+}
+
+/**
+ * Records passkey uses, each with the outcome it would have had recorded alone, in order. The
+ * counter was checked against a row read before the signature was verified; checking it again
+ * here, under the row lock, keeps two concurrent assertions from both passing.
+ */
+async function recordUses(q: Queryable, uses: readonly PasskeyUse[], usedAt: Date): Promise<boolean[]> {
+  if (uses.length === 1) return [await recordOneUse(q, uses[0] as PasskeyUse, usedAt)];
+  // Each passkey's first use goes in one statement; a later use of the same passkey must see the
+  // counter the first one wrote, so it follows on its own (two decisions of one person in one
+  // batch: rare outside a benchmark).
+  const first = new Map<string, number>();
+  uses.forEach((use, i) => {
+    if (!first.has(use.passkeyId)) first.set(use.passkeyId, i);
+  });
+  const firsts = [...first.values()].map((i) => uses[i] as PasskeyUse);
+  // The rows are locked in one global order (the person's id, as the group commit orders its
+  // units, then the passkey's), in the CTE, before any is written: two transactions recording
+  // uses of the same passkeys then cannot deadlock on them.
+  const { rows } = await q.query<{ id: string }>(
+    `WITH locked AS MATERIALIZED (
+       SELECT id FROM passkeys WHERE id = ANY($1::text[])
+        ORDER BY user_id COLLATE "C", id COLLATE "C"
+          FOR UPDATE
+     )
+     UPDATE passkeys AS p SET sign_count = u.sign_count, backed_up = u.backed_up, last_used_at = $4
+       FROM unnest($1::text[], $2::bigint[], $3::boolean[]) AS u (id, sign_count, backed_up)
+      WHERE p.id = u.id AND p.id IN (SELECT id FROM locked) AND p.revoked_at IS NULL
+        AND (p.sign_count < u.sign_count OR (p.sign_count = 0 AND u.sign_count = 0))
+     RETURNING p.id`,
+    [firsts.map((use) => use.passkeyId), firsts.map((use) => use.signCount), firsts.map((use) => use.backedUp), usedAt],
+  );
+  const recorded = new Set(rows.map((row) => row.id));
+  const outcomes: boolean[] = [];
+  for (const [i, use] of uses.entries()) {
+    outcomes.push(first.get(use.passkeyId) === i ? recorded.has(use.passkeyId) : await recordOneUse(q, use, usedAt));
+  }
+  return outcomes;
+}
+
+function recordOneUse(q: Queryable, use: PasskeyUse, usedAt: Date): Promise<boolean> {
+  return q
+    .query(
+      `UPDATE passkeys SET sign_count = $2, backed_up = $3, last_used_at = $4
+       WHERE id = $1 AND revoked_at IS NULL AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))`,
+      [use.passkeyId, use.signCount, use.backedUp, usedAt],
+    )
+    .then((result) => result.rowCount === 1);
+}
+
 function toRow(row: StoredPasskey): PasskeyRow {
   return {
     id: row.id,
@@ -118,6 +175,8 @@ function toRow(row: StoredPasskey): PasskeyRow {
 export function createPasskeyStore(deps: { dataKeys: UserDataKeys; clock: Clock }): PasskeyStore {
   const { dataKeys, clock } = deps;
   const now = () => new Date(clock.now());
+  // Per transaction (or pool), so only uses that share one batch their statement.
+  const useRecorders = new WeakMap<Queryable, TickBatcher<PasskeyUse, boolean>>();
   const sealName = async (q: Queryable, userId: string, passkeyId: string, name: string) =>
     encryptField(await dataKeys.forWriting(q, userId), nameContext(passkeyId), name);
 
@@ -176,15 +235,13 @@ export function createPasskeyStore(deps: { dataKeys: UserDataKeys; clock: Clock 
       return rows.map(toRow);
     },
 
-    async recordUse(q: Queryable, passkeyId: string, use: { signCount: number; backedUp: boolean }) {
-      // The counter was checked against a row read before the signature was verified; checking it
-      // again here, under the row lock, keeps two concurrent assertions from both passing.
-      const { rowCount } = await q.query(
-        `UPDATE passkeys SET sign_count = $2, backed_up = $3, last_used_at = $4
-         WHERE id = $1 AND revoked_at IS NULL AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))`,
-        [passkeyId, use.signCount, use.backedUp, now()],
-      );
-      return rowCount === 1;
+    recordUse(q: Queryable, passkeyId: string, use: { signCount: number; backedUp: boolean }) {
+      let record = useRecorders.get(q);
+      if (record === undefined) {
+        record = createTickBatcher((uses: readonly PasskeyUse[]) => recordUses(q, uses, now()));
+        useRecorders.set(q, record);
+      }
+      return record({ passkeyId, signCount: use.signCount, backedUp: use.backedUp });
     },
 
     async flagCounterRegression(q: Queryable, passkeyId: string) {
