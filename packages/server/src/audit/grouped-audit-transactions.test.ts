@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { before, it } from "node:test";
 import { recordingTransactions } from "../../test-support/recording-database.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
+import type { Transaction } from "../db/database.ts";
+import { createTickBatcher } from "../db/tick-batcher.ts";
 import { createGroupedAuditTransactions } from "./grouped-audit-transactions.ts";
 import { type AuditFixture, createAuditFixture, sampleEvent } from "./test-support/audit-fixtures.ts";
 import { verifyAuditLog } from "./verify-audit-log.ts";
@@ -209,6 +211,97 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
       [...refused.committed].sort((a, b) => a - b),
       [6001, 6002, 6004],
     );
+  });
+
+  it("runs a late unit's whole work as a late step, with its value and events, alone or in a batch", async () => {
+    const statements: string[] = [];
+    const recording = recordingTransactions(ctx.db, (sql) => statements.push(sql));
+    const grouped = createGroupedAuditTransactions({ db: recording, audit: fx.audit, maxConcurrent: 1, maxBatch: 16 });
+    // Late steps label their rows through a per-turn batcher, as decisions end their requests.
+    const labellers = new WeakMap<Transaction, (id: number) => Promise<void>>();
+    const labelLate = (tx: Transaction, id: number) => {
+      let label = labellers.get(tx);
+      if (label === undefined) {
+        label = createTickBatcher(async (ids: readonly number[]) => {
+          await tx.query("UPDATE grouped_things SET label = 'late' WHERE id = ANY($1::int[])", [ids]);
+          return ids.map(() => undefined);
+        });
+        labellers.set(tx, label);
+      }
+      return label(id);
+    };
+    const lateUnit = (id: number, refuse = false) =>
+      grouped.run(async () => ({
+        late: async (tx: Transaction) => {
+          await labelLate(tx, id);
+          if (refuse) throw new Error(`unit ${id} refused`);
+          return { value: `done ${id}`, events: [sampleEvent(id)] };
+        },
+      }));
+    const auditCount = async () =>
+      (await ctx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_log")).rows[0]?.n ?? 0;
+    const inBatch = async (units: () => Promise<string>[]) => {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const first = grouped.run(async () => {
+        await gate;
+        return { value: "gate", events: [] };
+      });
+      const started = units();
+      statements.length = 0;
+      release();
+      await first;
+      const settled = await Promise.allSettled(started);
+      return settled.map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).message));
+    };
+    for (const id of [7_001, 7_002, 7_003, 7_004, 7_005, 7_006, 7_007, 7_008, 7_009]) {
+      await ctx.db.query("INSERT INTO grouped_things (id, label) VALUES ($1, 'early')", [id]);
+    }
+
+    // Alone: its value, and its event appended.
+    const before = await auditCount();
+    assert.equal(await lateUnit(7_001), "done 7001");
+    assert.equal(await auditCount(), before + 1);
+
+    // A batch: the four late steps share one statement, and each unit gets its own value.
+    assert.deepEqual(await inBatch(() => [lateUnit(7_002), lateUnit(7_003), lateUnit(7_004), lateUnit(7_005)]), [
+      "done 7002",
+      "done 7003",
+      "done 7004",
+      "done 7005",
+    ]);
+    assert.equal(statements.filter((sql) => sql.startsWith("UPDATE grouped_things")).length, 1);
+    assert.equal(await auditCount(), before + 5);
+
+    // A refusal in a late step fails its unit alone: the batch runs again guarded.
+    assert.deepEqual(await inBatch(() => [lateUnit(7_006), lateUnit(7_007, true), lateUnit(7_008), lateUnit(7_009)]), [
+      "done 7006",
+      "unit 7007 refused",
+      "done 7008",
+      "done 7009",
+    ]);
+    assert.equal(await auditCount(), before + 8);
+    const { rows } = await ctx.db.query<{ id: number; label: string }>(
+      "SELECT id, label FROM grouped_things WHERE id BETWEEN 7001 AND 7009 ORDER BY id",
+    );
+    assert.deepEqual(
+      rows.map((r) => `${r.id} ${r.label}`),
+      [
+        "7001 late",
+        "7002 late",
+        "7003 late",
+        "7004 late",
+        "7005 late",
+        "7006 late",
+        "7007 early",
+        "7008 late",
+        "7009 late",
+      ],
+    );
+    const report = await verifyAuditLog(ctx.db, { verifiers: [fx.signer.verifier], origin: fx.signer.origin });
+    assert.equal(report.ok, true, JSON.stringify(report));
   });
 
   it("reads the data keys of a batch's people with one statement before its units run", async () => {

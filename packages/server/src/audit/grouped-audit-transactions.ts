@@ -12,12 +12,38 @@ import type { AuditLog } from "./audit-log.ts";
  * serialize batches anyway (the chain's lock), instead of across every later unit's work, which
  * would serialize whole batches behind one another. A batch's late steps start together, in the
  * units' order, so steps that batch per turn share a statement. It may throw to fail its own unit.
+ *
+ * A unit may instead be all late step (`{ late }`): it does its whole work there and returns its
+ * value and events from it, so that every statement it makes can share one with the same
+ * statement of the batch's other units (a decision's state change, say, as well as its passkey).
  */
-export type AuditedWork<T> = (tx: Transaction) => Promise<{
+export type AuditedWork<T> = (tx: Transaction) => Promise<EarlyUnit<T> | LateUnit<T>>;
+
+/** A unit whose work ran at once; `last` (see {@link AuditedWork}) may follow. */
+export interface EarlyUnit<T> {
   readonly value: T;
   readonly events: readonly AuditEvent[];
   readonly last?: (tx: Transaction) => Promise<void>;
-}>;
+}
+
+/** A unit whose work all runs as a late step (see {@link AuditedWork}). */
+export interface LateUnit<T> {
+  readonly late: (tx: Transaction) => Promise<{ readonly value: T; readonly events: readonly AuditEvent[] }>;
+}
+
+/** What a late step gives back: a late unit's value and events; nothing for an early unit's `last`. */
+type LateOutcome = { readonly value: unknown; readonly events: readonly AuditEvent[] } | undefined;
+
+/** Both kinds of unit as one: what is known now, and the late step, if any. */
+function asEarly(result: EarlyUnit<unknown> | LateUnit<unknown>): {
+  value: unknown;
+  events: readonly AuditEvent[];
+  last: ((tx: Transaction) => Promise<LateOutcome>) | undefined;
+} {
+  if ("late" in result) return { value: undefined, events: [], last: result.late };
+  const { last } = result;
+  return { value: result.value, events: result.events, last: last && (async (tx) => void (await last(tx))) };
+}
 
 /** Runs audited work, grouping concurrent units into shared transactions (group commit). */
 export interface GroupedAuditTransactions {
@@ -39,6 +65,13 @@ export interface GroupedRunOptions {
    * reads all its units' keys with one statement before any unit runs.
    */
   readonly sealsFor?: string;
+}
+
+/** How a unit of a batch ended, told to its caller once the batch's transaction is over. */
+interface Settled {
+  readonly unit: Unit;
+  readonly ok: boolean;
+  value: unknown;
 }
 
 interface Unit {
@@ -112,10 +145,11 @@ export function createGroupedAuditTransactions(deps: {
       try {
         unit.resolve(
           await db.transaction(async (tx) => {
-            const { value, events, last } = await unit.work(tx);
-            if (last !== undefined) await last(tx);
-            if (events.length > 0) await audit.appendAll(tx, events);
-            return value;
+            const { value, events, last } = asEarly(await unit.work(tx));
+            const late = last === undefined ? undefined : await last(tx);
+            const all = late === undefined ? events : [...events, ...late.events];
+            if (all.length > 0) await audit.appendAll(tx, all);
+            return late === undefined ? value : late.value;
           }),
         );
       } catch (error) {
@@ -131,7 +165,7 @@ export function createGroupedAuditTransactions(deps: {
     // unit, so the failure stays that unit's own. Units must be safe to run again anyway: a
     // deadlock re-runs a batch too.
     const guarded = mode === "guarded";
-    const settled: { unit: Unit; ok: boolean; value: unknown }[] = [];
+    const settled: Settled[] = [];
     try {
       await db.transaction(async (tx) => {
         const events: AuditEvent[] = [];
@@ -139,21 +173,28 @@ export function createGroupedAuditTransactions(deps: {
           // All or nothing: a failing unit rolls the whole batch back, so every unit may work
           // on `tx` itself, and share what it memoizes per transaction (data keys) with the
           // others and with the append; its afterCommit callbacks run only if all committed.
-          const lasts: ((tx: Transaction) => Promise<void>)[] = [];
+          const lasts: { readonly settles: Settled; readonly last: (tx: Transaction) => Promise<LateOutcome> }[] = [];
           try {
             const sealsFor = batch.flatMap((unit) => (unit.sealsFor === undefined ? [] : [unit.sealsFor]));
             if (sealsFor.length > 1) await deps.prefetchDataKeys?.(tx, sealsFor);
             for (const unit of batch) {
-              const result = await unit.work(tx);
+              const result = asEarly(await unit.work(tx));
               events.push(...result.events);
-              if (result.last !== undefined) lasts.push(result.last);
-              settled.push({ unit, ok: true, value: result.value });
+              const settles: Settled = { unit, ok: true, value: result.value };
+              settled.push(settles);
+              if (result.last !== undefined) lasts.push({ settles, last: result.last });
             }
             // Started in the units' order, so each takes its first lock in that order, and
             // together, so steps that batch per turn (throttle counting) share one statement.
             // Every step settles before the transaction goes on or rolls back.
-            const outcomes = await Promise.allSettled(lasts.map((last) => last(tx)));
-            for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
+            const outcomes = await Promise.allSettled(lasts.map(({ last }) => last(tx)));
+            for (const [i, outcome] of outcomes.entries()) {
+              if (outcome.status === "rejected") throw outcome.reason;
+              const late = outcome.value;
+              if (late === undefined) continue;
+              events.push(...late.events);
+              (lasts[i] as (typeof lasts)[number]).settles.value = late.value;
+            }
           } catch (error) {
             throw new UnitFailed(error);
           }
@@ -172,14 +213,14 @@ export function createGroupedAuditTransactions(deps: {
             };
             await tx.query("SAVEPOINT grouped_unit");
             try {
-              const result = await unit.work(unitTx);
+              const result = asEarly(await unit.work(unitTx));
               // Guarded runs are the rare path (a unit failed): its late step runs right away,
               // inside its savepoint, so a refusal there stays its own.
-              if (result.last !== undefined) await result.last(unitTx);
+              const late = result.last === undefined ? undefined : await result.last(unitTx);
               await tx.query("RELEASE SAVEPOINT grouped_unit");
-              events.push(...result.events);
+              events.push(...result.events, ...(late?.events ?? []));
               callbacks.push(...own);
-              settled.push({ unit, ok: true, value: result.value });
+              settled.push({ unit, ok: true, value: late === undefined ? result.value : late.value });
             } catch (error) {
               await tx.query("ROLLBACK TO SAVEPOINT grouped_unit");
               await tx.query("RELEASE SAVEPOINT grouped_unit");
