@@ -240,6 +240,71 @@ export async function endApproval(tx: Queryable, id: string, ending: Ending): Pr
 }
 
 /**
+ * {@link endApproval} for the decisions of a group commit: the endings asked on one transaction in
+ * one turn go in one UPDATE, each with the outcome it would have had alone. A request named twice
+ * in one turn (two devices deciding at once) is ended by the first; the later ones follow on
+ * their own and find it ended.
+ */
+export function endApprovalInTurn(tx: Queryable, id: string, ending: Ending): Promise<ApprovalRow | null> {
+  let end = enders.get(tx);
+  if (end === undefined) {
+    end = createTickBatcher((endings: readonly IdentifiedEnding[]) => endApprovals(tx, endings));
+    enders.set(tx, end);
+  }
+  return end({ id, ending });
+}
+
+interface IdentifiedEnding {
+  readonly id: string;
+  readonly ending: Ending;
+}
+
+// Per transaction, so only the endings of one batch share a statement.
+const enders = new WeakMap<Queryable, (input: IdentifiedEnding) => Promise<ApprovalRow | null>>();
+
+async function endApprovals(tx: Queryable, endings: readonly IdentifiedEnding[]): Promise<(ApprovalRow | null)[]> {
+  if (endings.length === 1) {
+    const [{ id, ending }] = endings as [IdentifiedEnding];
+    return [await endApproval(tx, id, ending)];
+  }
+  const first = new Map<string, IdentifiedEnding>();
+  for (const input of endings) if (!first.has(input.id)) first.set(input.id, input);
+  // In id order, the order the rows are then locked in, as near as the plan allows.
+  const batch = [...first.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const column = <V>(of: (ending: Ending) => V) => batch.map((input) => of(input.ending));
+  const { rows } = await tx.query<ApprovalRow>(
+    `UPDATE approval_requests
+        SET status = v.new_status, reason = v.new_reason, decided_at = v.new_decided_at,
+            evidence = v.new_evidence::jsonb, receipt = v.new_receipt,
+            display_payload_hash = COALESCE(display_payload_hash, v.new_hash)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
+                   $8::timestamptz[])
+            AS v (end_id, new_status, new_reason, new_decided_at, new_evidence, new_receipt, new_hash, unexpired_at)
+      WHERE id = v.end_id AND status IN ('pending', 'delivered')
+        AND (v.unexpired_at IS NULL OR expires_at > v.unexpired_at)
+      RETURNING ${APPROVAL_COLUMNS}`,
+    [
+      batch.map((input) => input.id),
+      column((ending) => ending.status),
+      column((ending) => ending.reason),
+      column((ending) => ending.decidedAt),
+      column((ending) => (ending.evidence === undefined ? null : JSON.stringify(ending.evidence))),
+      column((ending) => ending.receipt ?? null),
+      column((ending) => ending.displayPayloadHash ?? null),
+      column((ending) => ending.unexpiredAt ?? null),
+    ],
+  );
+  const ended = new Map(rows.map((row) => [row.id, row]));
+  const outcomes: (ApprovalRow | null)[] = [];
+  for (const input of endings) {
+    outcomes.push(
+      first.get(input.id) === input ? (ended.get(input.id) ?? null) : await endApproval(tx, input.id, input.ending),
+    );
+  }
+  return outcomes;
+}
+
+/**
  * Counts one wrong number (T-1); the third makes the request `rejected` with `number_mismatch`
  * in the same statement. Null when the request was no longer open.
  */

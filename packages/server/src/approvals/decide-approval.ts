@@ -16,7 +16,13 @@ import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import { type ApprovalRow, type DecisionEvidence, isTerminal } from "./approval-row.ts";
 import { openApproval } from "./approval-seal.ts";
-import { type DecisionTarget, endApproval, findForDecision, findForUser, recordWrongNumber } from "./approval-store.ts";
+import {
+  type DecisionTarget,
+  endApprovalInTurn,
+  findForDecision,
+  findForUser,
+  recordWrongNumber,
+} from "./approval-store.ts";
 import { expireLazily } from "./create-approval.ts";
 
 /** The body of a decision (DESIGN §4.6), after schema validation. */
@@ -154,60 +160,61 @@ export async function decideApproval(
         })
       : undefined;
 
+  // All of it as a late step of the group commit: the units of a batch then end their requests
+  // with one UPDATE and record their passkeys' use with another, instead of two statements each.
   return deps.grouped.run(
-    async (tx) => {
-      // Ends it only if still open and unexpired, in one statement; whatever changed since the
-      // checks above (a concurrent decision, a cancellation, the deadline) makes it a no-op.
-      const ended = await endApproval(tx, row.id, {
-        status: input.decision === "approve" ? "approved" : "rejected",
-        reason: input.not_requested === true ? "not_requested" : null,
-        decidedAt,
-        evidence,
-        ...(receipt === undefined ? {} : { receipt }),
-        ...(e2e ? { displayPayloadHash: dph } : {}),
-        unexpiredAt: decidedAt,
-      });
-      if (ended === null) throw await whyNotDecided(tx, person.userId, row.id, decidedAt);
-      await deps.notifier.changed(tx, ended, "approval.updated");
-      if (input.not_requested === true) {
-        await deps.suspendAgent(tx, { userId: person.userId, ip: actor.ip, requestId: actor.requestId }, row.agent_id, {
-          approvalId: row.id,
+    async () => ({
+      late: async (tx: Transaction) => {
+        // Ends it only if still open and unexpired, in one statement; whatever changed since the
+        // checks above (a concurrent decision, a cancellation, the deadline) makes it a no-op.
+        const ended = await endApprovalInTurn(tx, row.id, {
+          status: input.decision === "approve" ? "approved" : "rejected",
+          reason: input.not_requested === true ? "not_requested" : null,
+          decidedAt,
+          evidence,
+          ...(receipt === undefined ? {} : { receipt }),
+          ...(e2e ? { displayPayloadHash: dph } : {}),
+          unexpiredAt: decidedAt,
         });
-      }
-      const event = approvalAuditEvent({
-        type: input.decision === "approve" ? "approval.approved" : "approval.rejected",
-        row: ended,
-        actor: { type: "user", id: person.userId },
-        requestId: actor.requestId,
-        details: {
-          credential_id: passkey.credentialId,
-          passkey_id: passkey.id,
-          ...(e2e ? { e2e: true } : {}),
-          ...(contextUnread ? { context_unread: true } : {}),
-        },
-        context: {
-          ip: actor.ip,
-          user_agent: actor.userAgent,
-          session_id: person.sessionId,
-          device_id: person.deviceId,
-          evidence: evidence as unknown as JsonValue,
-        },
-      });
-      // The passkey's row is the one every decision of this person locks: its counter is written
-      // last, so concurrent batches do not queue behind one another's whole work.
-      const recordPasskeyUse = async (last: Transaction) => {
-        const recorded = await deps.passkeys.store.recordUse(last, passkey.id, {
+        if (ended === null) throw await whyNotDecided(tx, person.userId, row.id, decidedAt);
+        await deps.notifier.changed(tx, ended, "approval.updated");
+        if (input.not_requested === true) {
+          await deps.suspendAgent(
+            tx,
+            { userId: person.userId, ip: actor.ip, requestId: actor.requestId },
+            row.agent_id,
+            { approvalId: row.id },
+          );
+        }
+        // The passkey's row is the one every decision of this person locks: its counter is
+        // written after the request's state, so the lock is held for the append and commit only.
+        const recorded = await deps.passkeys.store.recordUse(tx, passkey.id, {
           signCount: evidence.sign_count,
           backedUp: passkey.backedUp,
         });
         if (!recorded) throw new CountersignError("passkey_verification_failed");
-      };
-      return {
-        value: { row: ended, agentSuspended: input.not_requested === true },
-        events: [event],
-        last: recordPasskeyUse,
-      };
-    },
+        const event = approvalAuditEvent({
+          type: input.decision === "approve" ? "approval.approved" : "approval.rejected",
+          row: ended,
+          actor: { type: "user", id: person.userId },
+          requestId: actor.requestId,
+          details: {
+            credential_id: passkey.credentialId,
+            passkey_id: passkey.id,
+            ...(e2e ? { e2e: true } : {}),
+            ...(contextUnread ? { context_unread: true } : {}),
+          },
+          context: {
+            ip: actor.ip,
+            user_agent: actor.userAgent,
+            session_id: person.sessionId,
+            device_id: person.deviceId,
+            evidence: evidence as unknown as JsonValue,
+          },
+        });
+        return { value: { row: ended, agentSuspended: input.not_requested === true }, events: [event] };
+      },
+    }),
     { orderKey: `${person.userId}|${row.agent_id}`, sealsFor: person.userId },
   );
 }

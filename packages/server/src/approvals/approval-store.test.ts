@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { before, it } from "node:test";
+import { recordingTransaction } from "../../test-support/recording-database.ts";
+import { describeEachDatabase } from "../../test-support/test-database.ts";
+import { endApproval, endApprovalInTurn } from "./approval-store.ts";
+import { type ApprovalTestKit, createApprovalTestKit, type TestPerson } from "./test-support/approval-test-kit.ts";
+
+describeEachDatabase("the approval store", (ctx) => {
+  let kit: ApprovalTestKit;
+  let alice: TestPerson;
+
+  before(async () => {
+    kit = await createApprovalTestKit(ctx.db);
+    alice = await kit.newPerson();
+  });
+
+  async function newRequest(): Promise<{ id: string; expiresAt: Date }> {
+    const res = await kit.ask(await kit.newAgent(alice));
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return { id: res.body.id as string, expiresAt: new Date(res.body.expires_at as string) };
+  }
+
+  it("ends the requests of one turn with one statement, each with the outcome it would have had alone", async () => {
+    const [first, second, canceled, late] = [
+      await newRequest(),
+      await newRequest(),
+      await newRequest(),
+      await newRequest(),
+    ];
+    const decidedAt = new Date(kit.clock.now());
+    await ctx.db.transaction((tx) => endApproval(tx, canceled.id, { status: "canceled", reason: null, decidedAt }));
+
+    const statements: string[] = [];
+    const outcomes = await ctx.db.transaction((raw) => {
+      const tx = recordingTransaction(raw, (sql) => statements.push(sql));
+      const reject = { status: "rejected" as const, reason: null, decidedAt, unexpiredAt: decidedAt };
+      return Promise.all([
+        endApprovalInTurn(tx, first.id, reject),
+        endApprovalInTurn(tx, first.id, { ...reject, status: "canceled" }), // the same request again: already ended
+        endApprovalInTurn(tx, second.id, { ...reject, reason: "not_requested" }),
+        endApprovalInTurn(tx, canceled.id, reject), // ended before the turn
+        endApprovalInTurn(tx, late.id, { ...reject, unexpiredAt: new Date(late.expiresAt.getTime() + 1) }), // too late
+      ]);
+    });
+    assert.deepEqual(
+      outcomes.map((row) => (row === null ? null : [row.id, row.status, row.reason])),
+      [[first.id, "rejected", null], null, [second.id, "rejected", "not_requested"], null, null],
+    );
+    // One UPDATE for the turn; the repeated request follows on its own.
+    assert.equal(statements.length, 2, statements.join("\n"));
+
+    const { rows } = await ctx.db.query<{ id: string; status: string }>(
+      "SELECT id, status FROM approval_requests WHERE id = ANY($1::text[])",
+      [[first.id, second.id, canceled.id, late.id]],
+    );
+    assert.deepEqual(Object.fromEntries(rows.map((row) => [row.id, row.status])), {
+      [first.id]: "rejected",
+      [second.id]: "rejected",
+      [canceled.id]: "canceled",
+      [late.id]: "pending",
+    });
+  });
+});
