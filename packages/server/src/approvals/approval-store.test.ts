@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { before, it } from "node:test";
+import { toBase64Url } from "@countersign/protocol";
 import { recordingTransaction } from "../../test-support/recording-database.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
-import { endApproval, endApprovalInTurn } from "./approval-store.ts";
-import { type ApprovalTestKit, createApprovalTestKit, type TestPerson } from "./test-support/approval-test-kit.ts";
+import { endApproval, endApprovalInTurn, insertApprovalInTurn, type NewApproval } from "./approval-store.ts";
+import { ASK, type ApprovalTestKit, createApprovalTestKit, type TestPerson } from "./test-support/approval-test-kit.ts";
 
 describeEachDatabase("the approval store", (ctx) => {
   let kit: ApprovalTestKit;
@@ -59,5 +61,49 @@ describeEachDatabase("the approval store", (ctx) => {
       [canceled.id]: "canceled",
       [late.id]: "pending",
     });
+  });
+
+  it("inserts the requests of one turn with one statement; a second for an open (user, agent, action) gets null", async () => {
+    const [agent, other] = [await kit.newAgent(alice), await kit.newAgent(alice)];
+    const open = await kit.ask(agent, { ...ASK, action_type: "deploy.open" });
+    assert.equal(open.status, 201, JSON.stringify(open.body));
+    const now = new Date(kit.clock.now());
+    const approval = (agentId: string, actionType: string): NewApproval => ({
+      id: `apr_${toBase64Url(randomBytes(16))}`,
+      userId: alice.userId,
+      agentId,
+      agentCredentialsVersion: 1,
+      authMode: "signed",
+      actionType,
+      sealed: "v1.test",
+      displayPayloadHash: `sha256:${"0".repeat(64)}`,
+      e2eAccountKeyId: null,
+      ttlSeconds: 300,
+      callbackUrl: null,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + 300_000),
+    });
+    const asked = [
+      approval(other.id, "deploy.b"),
+      approval(agent.id, "deploy.a"),
+      approval(agent.id, "deploy.a"), // the same (user, agent, action) in the same turn: the first wins
+      approval(agent.id, "deploy.open"), // one is already open
+    ];
+    const statements: string[] = [];
+    const rows = await ctx.db.transaction((raw) => {
+      const tx = recordingTransaction(raw, (sql) => statements.push(sql));
+      return Promise.all(asked.map((a) => insertApprovalInTurn(tx, a)));
+    });
+    assert.deepEqual(
+      rows.map((row) => row?.id ?? null),
+      [asked[0]?.id, asked[1]?.id, null, null],
+    );
+    assert.equal(rows[1]?.status, "pending");
+    assert.equal(statements.length, 1, statements.join("\n"));
+    const { rows: stored } = await ctx.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM approval_requests WHERE id = ANY($1::text[])",
+      [asked.map((a) => a.id)],
+    );
+    assert.equal(stored[0]?.n, 2);
   });
 });

@@ -62,6 +62,63 @@ export async function insertApproval(tx: Queryable, a: NewApproval): Promise<App
   return rows[0] ?? null;
 }
 
+/**
+ * {@link insertApproval} for the creations of a group commit: the requests inserted on one
+ * transaction in one turn go in one INSERT, each with the outcome it would have had alone. Rows
+ * go in in (user, agent, action type) order, the order every batch uses, so two batches racing
+ * to open the same requests wait on each other in one order and cannot deadlock; of two in one
+ * turn for the same (user, agent, action type), the first is inserted and the second gets null.
+ */
+export function insertApprovalInTurn(tx: Queryable, approval: NewApproval): Promise<ApprovalRow | null> {
+  let insert = inserters.get(tx);
+  if (insert === undefined) {
+    insert = createTickBatcher((approvals: readonly NewApproval[]) => insertApprovals(tx, approvals));
+    inserters.set(tx, insert);
+  }
+  return insert(approval);
+}
+
+// Per transaction, so only the creations of one batch share a statement.
+const inserters = new WeakMap<Queryable, (approval: NewApproval) => Promise<ApprovalRow | null>>();
+
+async function insertApprovals(tx: Queryable, approvals: readonly NewApproval[]): Promise<(ApprovalRow | null)[]> {
+  if (approvals.length === 1) return [await insertApproval(tx, approvals[0] as NewApproval)];
+  const key = (a: NewApproval) => `${a.userId}\n${a.agentId}\n${a.actionType}`;
+  // Stable: two for the same key keep the order they were asked in.
+  const batch = [...approvals].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const column = <V>(of: (a: NewApproval) => V) => batch.map(of);
+  const { rows } = await tx.query<ApprovalRow>(
+    `INSERT INTO approval_requests (id, user_id, agent_id, agent_credentials_version, auth_mode, action_type, status,
+       sealed, display_payload_hash, ttl_seconds, callback_url, created_at, expires_at, e2e_account_key_id)
+     SELECT id, user_id, agent_id, version, auth_mode, action_type, 'pending', sealed, hash, ttl, callback_url,
+            created_at, expires_at, e2e_key
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
+                   $9::int[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[])
+            WITH ORDINALITY AS t (id, user_id, agent_id, version, auth_mode, action_type, sealed, hash, ttl,
+                                  callback_url, created_at, expires_at, e2e_key, position)
+      ORDER BY position
+     ON CONFLICT (user_id, agent_id, action_type) WHERE status IN ('pending', 'delivered') DO NOTHING
+     RETURNING ${APPROVAL_COLUMNS}`,
+    [
+      column((a) => a.id),
+      column((a) => a.userId),
+      column((a) => a.agentId),
+      column((a) => a.agentCredentialsVersion),
+      column((a) => a.authMode),
+      column((a) => a.actionType),
+      column((a) => a.sealed),
+      column((a) => a.displayPayloadHash),
+      column((a) => a.ttlSeconds),
+      column((a) => a.callbackUrl),
+      column((a) => a.createdAt),
+      column((a) => a.expiresAt),
+      column((a) => a.e2eAccountKeyId),
+    ],
+  );
+  const inserted = new Map(rows.map((row) => [row.id, row]));
+  return approvals.map((a) => inserted.get(a.id) ?? null);
+}
+
 /** What a new request must know before anything else: see {@link createBlockerReader}. */
 export interface Blockers {
   readonly openId: string | null;

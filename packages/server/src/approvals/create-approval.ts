@@ -10,12 +10,12 @@ import {
 } from "@countersign/protocol";
 import type { AuthenticatedAgent } from "../agent-auth/agent-request.ts";
 import type { JsonValue } from "../audit/audit-event.ts";
-import type { Queryable } from "../db/database.ts";
+import type { Transaction } from "../db/database.ts";
 import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import type { ApprovalRow } from "./approval-row.ts";
 import { openApproval, type StoredDisplayPayload, sealApproval } from "./approval-seal.ts";
-import { type Blockers, countCreation, expireOne, findOpenFor, insertApproval } from "./approval-store.ts";
+import { type Blockers, countCreation, expireOne, findOpenFor, insertApprovalInTurn } from "./approval-store.ts";
 import { assertDisplayContext, assertDisplayText } from "./display-text.ts";
 
 /** The body of `POST /v1/approvals` after schema validation (DESIGN §4.4). */
@@ -114,55 +114,59 @@ export async function createApproval(
   const number = String(randomInt(0, 1_000_000)).padStart(6, "0");
 
   // Grouped with concurrent creations into one transaction under load (group commit), so the
-  // audit chain's lock is taken once per batch rather than once per request.
+  // audit chain's lock is taken once per batch rather than once per request; and as a late step,
+  // so the creations of a batch insert their requests with one statement.
   const row = await deps.grouped.run(
     async (tx) => {
-      const inserted = await insertApproval(tx, {
-        id,
-        userId: agent.userId,
-        agentId: agent.id,
-        agentCredentialsVersion: agent.credentialsVersion,
-        authMode: agent.authMode,
-        actionType: input.action_type,
-        sealed: await sealApproval(deps.dataKeys, tx, agent.userId, id, { display, number, contextE2e }),
-        displayPayloadHash: hash,
-        e2eAccountKeyId: e2eKeyId,
-        ttlSeconds,
-        callbackUrl: input.callbackUrl,
-        createdAt: now,
-        expiresAt,
-      });
-      if (inserted === null) return { value: null, events: [] };
-      await deps.notifier.changed(tx, inserted, "approval.created");
-      const event = approvalAuditEvent({
-        type: "approval.created",
-        row: inserted,
-        actor: { type: "agent", id: agent.id },
-        requestId: actor.requestId,
-        details: {
-          ttl_seconds: ttlSeconds,
-          webhook: input.callbackUrl !== null,
-          ...(e2eKeyId === null ? {} : { e2e_account_key_id: e2eKeyId }),
-        },
-        // An end-to-end request's context stays out of the log too: it is null in `display`.
-        context: { ip: actor.ip, display_payload: display as unknown as JsonValue },
-      });
-      // The throttle counters are the rows every creation of this person and agent locks: counted
-      // last, so concurrent batches do not queue behind one another's whole work (T-1 throttles).
-      const countAgainstThrottles = async (last: Queryable) => {
-        const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-        const counts = await countCreation(
-          last,
-          { agent: `agent:${agent.id}`, user: `user:${agent.userId}` },
-          windowStart,
-        );
-        if (counts.agent > config.approvals.perAgentPerMinute || counts.user > config.approvals.perUserPerMinute) {
-          throw new CountersignError("throttled", {
-            retryAfter: Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)),
+      const sealed = await sealApproval(deps.dataKeys, tx, agent.userId, id, { display, number, contextE2e });
+      return {
+        late: async (late: Transaction) => {
+          const inserted = await insertApprovalInTurn(late, {
+            id,
+            userId: agent.userId,
+            agentId: agent.id,
+            agentCredentialsVersion: agent.credentialsVersion,
+            authMode: agent.authMode,
+            actionType: input.action_type,
+            sealed,
+            displayPayloadHash: hash,
+            e2eAccountKeyId: e2eKeyId,
+            ttlSeconds,
+            callbackUrl: input.callbackUrl,
+            createdAt: now,
+            expiresAt,
           });
-        }
+          if (inserted === null) return { value: null, events: [] };
+          await deps.notifier.changed(late, inserted, "approval.created");
+          // The throttle counters are the rows every creation of this person and agent locks:
+          // counted after the insert, so the locks are held for the append and commit only (T-1).
+          const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+          const counts = await countCreation(
+            late,
+            { agent: `agent:${agent.id}`, user: `user:${agent.userId}` },
+            windowStart,
+          );
+          if (counts.agent > config.approvals.perAgentPerMinute || counts.user > config.approvals.perUserPerMinute) {
+            throw new CountersignError("throttled", {
+              retryAfter: Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)),
+            });
+          }
+          const event = approvalAuditEvent({
+            type: "approval.created",
+            row: inserted,
+            actor: { type: "agent", id: agent.id },
+            requestId: actor.requestId,
+            details: {
+              ttl_seconds: ttlSeconds,
+              webhook: input.callbackUrl !== null,
+              ...(e2eKeyId === null ? {} : { e2e_account_key_id: e2eKeyId }),
+            },
+            // An end-to-end request's context stays out of the log too: it is null in `display`.
+            context: { ip: actor.ip, display_payload: display as unknown as JsonValue },
+          });
+          return { value: inserted, events: [event] };
+        },
       };
-      return { value: inserted, events: [event], last: countAgainstThrottles };
     },
     { orderKey: `${agent.userId}|${agent.id}`, sealsFor: agent.userId },
   );
