@@ -5,7 +5,7 @@ import { toBase64Url } from "@countersign/protocol";
 import { recordingTransaction } from "../../test-support/recording-database.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import { endApproval, endApprovalInTurn, insertApprovalInTurn, type NewApproval } from "./approval-store.ts";
-import { ASK, type ApprovalTestKit, createApprovalTestKit, type TestPerson } from "./test-support/approval-test-kit.ts";
+import { type ApprovalTestKit, ASK, createApprovalTestKit, type TestPerson } from "./test-support/approval-test-kit.ts";
 
 describeEachDatabase("the approval store", (ctx) => {
   let kit: ApprovalTestKit;
