@@ -1,6 +1,6 @@
 import { createBatchedLookup } from "../db/batched-lookup.ts";
 import type { Queryable } from "../db/database.ts";
-import { createTickBatcher } from "../db/tick-batcher.ts";
+import { createTickBatcher, createTickBatcherPer } from "../db/tick-batcher.ts";
 import {
   APPROVAL_COLUMNS,
   type ApprovalReason,
@@ -69,17 +69,8 @@ export async function insertApproval(tx: Queryable, a: NewApproval): Promise<App
  * to open the same requests wait on each other in one order and cannot deadlock; of two in one
  * turn for the same (user, agent, action type), the first is inserted and the second gets null.
  */
-export function insertApprovalInTurn(tx: Queryable, approval: NewApproval): Promise<ApprovalRow | null> {
-  let insert = inserters.get(tx);
-  if (insert === undefined) {
-    insert = createTickBatcher((approvals: readonly NewApproval[]) => insertApprovals(tx, approvals));
-    inserters.set(tx, insert);
-  }
-  return insert(approval);
-}
-
-// Per transaction, so only the creations of one batch share a statement.
-const inserters = new WeakMap<Queryable, (approval: NewApproval) => Promise<ApprovalRow | null>>();
+export const insertApprovalInTurn: (tx: Queryable, approval: NewApproval) => Promise<ApprovalRow | null> =
+  createTickBatcherPer(insertApprovals);
 
 async function insertApprovals(tx: Queryable, approvals: readonly NewApproval[]): Promise<(ApprovalRow | null)[]> {
   if (approvals.length === 1) return [await insertApproval(tx, approvals[0] as NewApproval)];
@@ -303,12 +294,7 @@ export async function endApproval(tx: Queryable, id: string, ending: Ending): Pr
  * their own and find it ended.
  */
 export function endApprovalInTurn(tx: Queryable, id: string, ending: Ending): Promise<ApprovalRow | null> {
-  let end = enders.get(tx);
-  if (end === undefined) {
-    end = createTickBatcher((endings: readonly IdentifiedEnding[]) => endApprovals(tx, endings));
-    enders.set(tx, end);
-  }
-  return end({ id, ending });
+  return endInTurn(tx, { id, ending });
 }
 
 interface IdentifiedEnding {
@@ -317,7 +303,7 @@ interface IdentifiedEnding {
 }
 
 // Per transaction, so only the endings of one batch share a statement.
-const enders = new WeakMap<Queryable, (input: IdentifiedEnding) => Promise<ApprovalRow | null>>();
+const endInTurn = createTickBatcherPer(endApprovals);
 
 async function endApprovals(tx: Queryable, endings: readonly IdentifiedEnding[]): Promise<(ApprovalRow | null)[]> {
   if (endings.length === 1) {
@@ -508,12 +494,7 @@ export function countCreation(
   scopes: { agent: string; user: string },
   windowStart: Date,
 ): Promise<{ agent: number; user: number }> {
-  let counter = throttleCounters.get(tx);
-  if (counter === undefined) {
-    counter = createTickBatcher((inputs: readonly CreationCount[]) => countCreations(tx, inputs));
-    throttleCounters.set(tx, counter);
-  }
-  return counter({ scopes, windowStart });
+  return countInTurn(tx, { scopes, windowStart });
 }
 
 interface CreationCount {
@@ -521,8 +502,8 @@ interface CreationCount {
   readonly windowStart: Date;
 }
 
-// Per transaction, so only creations sharing one batch their counting.
-const throttleCounters = new WeakMap<Queryable, (input: CreationCount) => Promise<{ agent: number; user: number }>>();
+// Per transaction, so only creations sharing one batch share their counting.
+const countInTurn = createTickBatcherPer(countCreations);
 
 async function countCreations(
   tx: Queryable,

@@ -3,7 +3,7 @@ import { toBase64Url } from "@countersign/protocol";
 import type { TokenDigester } from "../accounts/token-digest.ts";
 import type { Database } from "../db/database.ts";
 import { RELAXED_COMMIT } from "../db/relaxed-commit.ts";
-import { createTickBatcher, type TickBatcher } from "../db/tick-batcher.ts";
+import { createTickBatcherPer } from "../db/tick-batcher.ts";
 
 /** A decision nonce lives as long as a WebAuthn ceremony may take. */
 export const DECISION_NONCE_TTL_MS = 5 * 60 * 1000;
@@ -39,7 +39,8 @@ export interface DecisionNonces {
 /** Builds the nonce store over the server's token digester. */
 export function createDecisionNonces(digests: TokenDigester): DecisionNonces {
   const digestOf = (nonce: string, requestId: string) => digests.digest("decision-nonce", requestId, nonce);
-  const consumers = new WeakMap<Database, TickBatcher<NonceUse, boolean>>();
+  // Per pool: one DELETE at a time, the nonces that arrive meanwhile going in the next.
+  const consumeInTurn = createTickBatcherPer(consumeAll, { maxInFlight: 1 });
   return Object.freeze({
     async issue(db: Database, init: { requestId: string; userId: string; now: Date }) {
       const nonce = toBase64Url(randomBytes(32));
@@ -53,13 +54,8 @@ export function createDecisionNonces(digests: TokenDigester): DecisionNonces {
     },
     consume(db: Database, use: { nonce: string; requestId: string; userId: string; now: Date }) {
       if (typeof use.nonce !== "string" || !NONCE.test(use.nonce)) return Promise.resolve(false);
-      let batcher = consumers.get(db);
-      if (batcher === undefined) {
-        batcher = createTickBatcher((uses: readonly NonceUse[]) => consumeAll(db, uses), { maxInFlight: 1 });
-        consumers.set(db, batcher);
-      }
       const digest = digestOf(use.nonce, use.requestId);
-      return batcher({ digest, requestId: use.requestId, userId: use.userId, now: use.now });
+      return consumeInTurn(db, { digest, requestId: use.requestId, userId: use.userId, now: use.now });
     },
   });
 }

@@ -1,5 +1,5 @@
 import type { Queryable, Transaction } from "./database.ts";
-import { createTickBatcher, type TickBatcher } from "./tick-batcher.ts";
+import { createTickBatcherPer } from "./tick-batcher.ts";
 
 /** How {@link createBatchedLookup} reads rows. */
 export interface BatchedLookupOptions<K, R> {
@@ -28,14 +28,9 @@ export function createBatchedLookup<K, R extends object>(
     const byId = new Map(rows.map((row) => [rowId(row), row]));
     return keys.map((key) => byId.get(idOf(key)));
   };
-  const batchers = new WeakMap<Queryable, TickBatcher<K, R | undefined>>();
+  const readInTurn = createTickBatcherPer(read);
   return async (q, key) => {
     if (typeof (q as Partial<Transaction>).afterCommit === "function") return (await read(q, [key]))[0];
-    let batcher = batchers.get(q);
-    if (batcher === undefined) {
-      batcher = createTickBatcher((keys: readonly K[]) => read(q, keys));
-      batchers.set(q, batcher);
-    }
-    return batcher(key);
+    return readInTurn(q, key);
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createTickBatcher, MAX_BATCH } from "./tick-batcher.ts";
+import { createTickBatcher, createTickBatcherPer, MAX_BATCH } from "./tick-batcher.ts";
 
 describe("the tick batcher", () => {
   it("runs the inputs of one turn together and answers each caller in order", async () => {
@@ -60,5 +60,16 @@ describe("the tick batcher with maxInFlight", () => {
 
   it("refuses a limit below one", () => {
     assert.throws(() => createTickBatcher(async (inputs) => inputs, { maxInFlight: 0 }), RangeError);
+  });
+
+  it("keeps one batcher per connection or transaction, so two never share a batch", async () => {
+    const runs: string[] = [];
+    const label = createTickBatcherPer(async (q: { name: string }, inputs: readonly number[]) => {
+      runs.push(`${q.name}: ${inputs.join(",")}`);
+      return inputs.map((n) => `${q.name}${n}`);
+    });
+    const [a, b] = [{ name: "a" }, { name: "b" }];
+    assert.deepEqual(await Promise.all([label(a, 1), label(b, 2), label(a, 3)]), ["a1", "b2", "a3"]);
+    assert.deepEqual(runs, ["a: 1,3", "b: 2"]);
   });
 });

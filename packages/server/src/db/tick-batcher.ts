@@ -78,3 +78,29 @@ export function createTickBatcher<I, O>(
       schedule();
     });
 }
+
+/**
+ * A tick batcher per connection or transaction: the inputs asked on one `q` in one turn share a
+ * `run`, and never those of another `q` (each transaction's statements must stay its own). The
+ * batchers are kept only as long as their `q` is.
+ *
+ * @example
+ * ```ts
+ * const insertInTurn = createTickBatcherPer((tx: Queryable, rows: readonly Row[]) => insertAll(tx, rows));
+ * await Promise.all(rows.map((row) => insertInTurn(tx, row))); // one statement
+ * ```
+ */
+export function createTickBatcherPer<Q extends object, I, O>(
+  run: (q: Q, inputs: readonly I[]) => Promise<readonly O[]>,
+  options: TickBatcherOptions = {},
+): (q: Q, input: I) => Promise<O> {
+  const batchers = new WeakMap<Q, TickBatcher<I, O>>();
+  return (q, input) => {
+    let batcher = batchers.get(q);
+    if (batcher === undefined) {
+      batcher = createTickBatcher((inputs: readonly I[]) => run(q, inputs), options);
+      batchers.set(q, batcher);
+    }
+    return batcher(input);
+  };
+}

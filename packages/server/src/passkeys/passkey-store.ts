@@ -6,7 +6,7 @@ import { fieldKeyId } from "../crypto/field-key-id.ts";
 import type { UserDataKeys } from "../crypto/user-data-keys.ts";
 import { createBatchedLookup } from "../db/batched-lookup.ts";
 import type { Queryable } from "../db/database.ts";
-import { createTickBatcher, type TickBatcher } from "../db/tick-batcher.ts";
+import { createTickBatcherPer } from "../db/tick-batcher.ts";
 
 /** A stored passkey. `name` is still sealed; {@link PasskeyStore.readName} opens it. */
 export interface PasskeyRow {
@@ -175,8 +175,8 @@ function toRow(row: StoredPasskey): PasskeyRow {
 export function createPasskeyStore(deps: { dataKeys: UserDataKeys; clock: Clock }): PasskeyStore {
   const { dataKeys, clock } = deps;
   const now = () => new Date(clock.now());
-  // Per transaction (or pool), so only uses that share one batch their statement.
-  const useRecorders = new WeakMap<Queryable, TickBatcher<PasskeyUse, boolean>>();
+  // Per transaction (or pool), so only uses that share one batch share their statement.
+  const recordInTurn = createTickBatcherPer((q: Queryable, uses: readonly PasskeyUse[]) => recordUses(q, uses, now()));
   const sealName = async (q: Queryable, userId: string, passkeyId: string, name: string) =>
     encryptField(await dataKeys.forWriting(q, userId), nameContext(passkeyId), name);
 
@@ -236,12 +236,7 @@ export function createPasskeyStore(deps: { dataKeys: UserDataKeys; clock: Clock 
     },
 
     recordUse(q: Queryable, passkeyId: string, use: { signCount: number; backedUp: boolean }) {
-      let record = useRecorders.get(q);
-      if (record === undefined) {
-        record = createTickBatcher((uses: readonly PasskeyUse[]) => recordUses(q, uses, now()));
-        useRecorders.set(q, record);
-      }
-      return record({ passkeyId, signCount: use.signCount, backedUp: use.backedUp });
+      return recordInTurn(q, { passkeyId, signCount: use.signCount, backedUp: use.backedUp });
     },
 
     async flagCounterRegression(q: Queryable, passkeyId: string) {
