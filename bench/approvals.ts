@@ -178,7 +178,7 @@ try {
     console.log(
       `  ${ratio(creating.requestsPerSecond)}   ${verdict(creating.requestsPerSecond >= 2_500 && creating.latencyMs.p99 <= 50, "target ≥ 2,500/s with p99 ≤ 50 ms")}`,
     );
-    console.log(`  ${cpuLine(creatingCpu)}`);
+    console.log(`  ${cpuLine(creatingCpu, creating.requestsPerSecond)}`);
   }
 
   // ── 2. Decisions ────────────────────────────────────────────────────────────────────────
@@ -191,7 +191,7 @@ try {
     console.log(
       `  ${ratio(deciding.requestsPerSecond)}   ${verdict(deciding.requestsPerSecond >= 1_000, "target ≥ 1,000/s")}${deciding.exhausted ? "  (ran out of prepared decisions)" : ""}`,
     );
-    console.log(`  ${cpuLine(decidingCpu)}`);
+    console.log(`  ${cpuLine(decidingCpu, deciding.requestsPerSecond)}`);
   }
 
   // ── 3. Creation → SSE latency at 500/s ──────────────────────────────────────────────────
@@ -222,11 +222,18 @@ try {
 
   /**
    * CPU per request over the measured window: on 2 shared cores this, more than the main thread's
-   * profile, says what a request costs.
+   * profile, says what a request costs. The main thread's share (its CPU per request times the
+   * rate) and the machine's idle share say which bound the rate: a main thread near 100 % with
+   * idle cores left is the event loop, no idle at all is the machine.
    */
-  function cpuLine(cpu: MeasuredLoad["cpu"]) {
+  function cpuLine(cpu: MeasuredLoad["cpu"], rate: number) {
     const pg = cpu.postgres === null ? "n/a" : `${cpu.postgres.toFixed(0)} µs`;
-    return `CPU per request: this process ${cpu.process.toFixed(0)} µs (load generator included) + PostgreSQL ${pg}`;
+    const busy = ((cpu.mainThread * rate) / 10_000).toFixed(0);
+    const idle = cpu.machineIdle === null ? "n/a" : `${(cpu.machineIdle * 100).toFixed(0)} %`;
+    return (
+      `CPU per request: this process ${cpu.process.toFixed(0)} µs (load generator included; main thread ` +
+      `${cpu.mainThread.toFixed(0)} µs, ${busy} % busy) + PostgreSQL ${pg}; machine ${idle} idle`
+    );
   }
 
   /** Runs a load phase; with BENCH_PROFILE=DIR, also writes a CPU profile of the server's main thread during it. */
