@@ -11,25 +11,32 @@ import { createKeyRingFromConfig } from "../crypto/create-key-ring-from-config.t
 import { createUserDataKeys } from "../crypto/user-data-keys.ts";
 import { createPasskeyStore, type NewPasskey } from "./passkey-store.ts";
 
+/** A verified credential as registration hands it over: a new credential id and random key bytes. */
+function newPasskey(over: Partial<NewPasskey> = {}): NewPasskey {
+  return {
+    credentialId: toBase64Url(randomBytes(32)),
+    publicKey: new Uint8Array(randomBytes(77)),
+    signCount: 0,
+    transports: ["internal"],
+    aaguid: "00000000-0000-0000-0000-000000000000",
+    attestationFormat: "none",
+    backupEligible: false,
+    backedUp: false,
+    ...over,
+  };
+}
+
 describeEachDatabase("the passkey store", (ctx) => {
+  const store = createPasskeyStore({
+    dataKeys: createUserDataKeys(createKeyRingFromConfig(createTestConfig())),
+    clock: systemClock,
+  });
+
   it("refuses a second registration of one credential with a coded error, even when both race", async () => {
-    const store = createPasskeyStore({
-      dataKeys: createUserDataKeys(createKeyRingFromConfig(createTestConfig())),
-      clock: systemClock,
-    });
     const [alice, bob] = [testUserId("store-alice"), testUserId("store-bob")];
     await ensureTestUser(ctx.db, alice);
     await ensureTestUser(ctx.db, bob);
-    const passkey: NewPasskey = {
-      credentialId: toBase64Url(randomBytes(32)),
-      publicKey: new Uint8Array(randomBytes(77)),
-      signCount: 0,
-      transports: ["internal"],
-      aaguid: "00000000-0000-0000-0000-000000000000",
-      attestationFormat: "none",
-      backupEligible: false,
-      backedUp: false,
-    };
+    const passkey = newPasskey();
     const results = await Promise.allSettled([
       ctx.db.transaction((tx) => store.insert(tx, alice, passkey, "Phone")),
       ctx.db.transaction((tx) => store.insert(tx, bob, passkey, "Laptop")),
@@ -44,31 +51,11 @@ describeEachDatabase("the passkey store", (ctx) => {
   });
 
   it("records the uses of one turn with one statement, each with the outcome it would have had alone", async () => {
-    const store = createPasskeyStore({
-      dataKeys: createUserDataKeys(createKeyRingFromConfig(createTestConfig())),
-      clock: systemClock,
-    });
     const [alice, bob] = [testUserId("store-use-alice"), testUserId("store-use-bob")];
     await ensureTestUser(ctx.db, alice);
     await ensureTestUser(ctx.db, bob);
     const register = (userId: string, signCount: number) =>
-      ctx.db.transaction((tx) =>
-        store.insert(
-          tx,
-          userId,
-          {
-            credentialId: toBase64Url(randomBytes(32)),
-            publicKey: new Uint8Array(randomBytes(77)),
-            signCount,
-            transports: ["internal"],
-            aaguid: "00000000-0000-0000-0000-000000000000",
-            attestationFormat: "none",
-            backupEligible: true,
-            backedUp: false,
-          },
-          "Key",
-        ),
-      );
+      ctx.db.transaction((tx) => store.insert(tx, userId, newPasskey({ signCount, backupEligible: true }), "Key"));
     const counting = await register(alice, 10);
     const synced = await register(bob, 0); // an authenticator without a counter
     const revoked = await register(bob, 3);
