@@ -3,7 +3,7 @@ import { before, it } from "node:test";
 import { recordingTransactions } from "../../test-support/recording-database.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import type { Transaction } from "../db/database.ts";
-import { createTickBatcher } from "../db/tick-batcher.ts";
+import { createTickBatcher, createTickBatcherPer } from "../db/tick-batcher.ts";
 import { createGroupedAuditTransactions } from "./grouped-audit-transactions.ts";
 import { type AuditFixture, createAuditFixture, sampleEvent } from "./test-support/audit-fixtures.ts";
 import { verifyAuditLog } from "./verify-audit-log.ts";
@@ -302,6 +302,53 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
     );
     const report = await verifyAuditLog(ctx.db, { verifiers: [fx.signer.verifier], origin: fx.signer.origin });
     assert.equal(report.ok, true, JSON.stringify(report));
+  });
+
+  it("fails only the unit whose row broke a statement its batch shared, and keeps nothing of it", async () => {
+    const grouped = createGroupedAuditTransactions({ db: ctx.db, audit: fx.audit, maxConcurrent: 1, maxBatch: 16 });
+    // The late steps insert their rows through one statement per turn, as creations do.
+    const insertInTurn = createTickBatcherPer(async (tx: Transaction, ids: readonly number[]) => {
+      await tx.query("INSERT INTO grouped_things (id, label) SELECT unnest($1::int[]), 'shared'", [ids]);
+      return ids.map(() => undefined);
+    });
+    await ctx.db.query("INSERT INTO grouped_things (id, label) VALUES (8003, 'already there')");
+    const audited = async () =>
+      (await ctx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_log")).rows[0]?.n ?? 0;
+    const eventsBefore = await audited();
+    const unit = (id: number) =>
+      grouped.run(async () => ({
+        late: async (tx: Transaction) => {
+          await insertInTurn(tx, id);
+          return { value: id, events: [sampleEvent(id)] };
+        },
+      }));
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const first = grouped.run(async () => {
+      await gate;
+      return { value: 0, events: [] };
+    });
+    const units = [unit(8001), unit(8002), unit(8003), unit(8004)];
+    release();
+    await first;
+    const settled = await Promise.allSettled(units);
+    // 8003 is taken: the shared INSERT fails for all four, the batch runs again with a savepoint
+    // per unit, and there only 8003's own insert fails, with the database's error.
+    assert.deepEqual(
+      settled.map((r) => r.status),
+      ["fulfilled", "fulfilled", "rejected", "fulfilled"],
+    );
+    assert.equal(((settled[2] as PromiseRejectedResult).reason as { code?: string }).code, "23505");
+    const { rows } = await ctx.db.query<{ id: number; label: string }>(
+      "SELECT id, label FROM grouped_things WHERE id BETWEEN 8001 AND 8004 ORDER BY id",
+    );
+    assert.deepEqual(
+      rows.map((r) => `${r.id} ${r.label}`),
+      ["8001 shared", "8002 shared", "8003 already there", "8004 shared"],
+    );
+    assert.equal(await audited(), eventsBefore + 3, "the failed unit's event is not in the log");
   });
 
   it("reads the data keys of a batch's people with one statement before its units run", async () => {
