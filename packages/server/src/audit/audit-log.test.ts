@@ -45,7 +45,7 @@ describeEachDatabase("audit.append", (ctx) => {
     assert.equal(entry.time, new Date(clock.now()).toISOString());
     assert.equal(entry.type, "approval.decided");
     assert.deepEqual(entry.subject, { type: "approval", id: "apr-0" });
-    assert.equal(first.event_type, "approval.decided", "the generated column reads the entry");
+    assert.equal(first.event_type, "approval.decided", "the query column says what the entry says");
     assert.equal(first.user_id, "user-0");
 
     clock.advance(1_000);

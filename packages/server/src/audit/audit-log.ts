@@ -7,6 +7,26 @@ import type { Queryable } from "../db/database.ts";
 import { AUDIT_ENTRY_VERSION, type AuditEntryV1, encodeAuditEntry } from "./audit-entry.ts";
 import { type AuditEvent, assertAuditEvent } from "./audit-event.ts";
 
+/**
+ * Sealed entries, with the query columns each one's row carries beside it: the appender knows
+ * them, having written the entry, and the table's CHECK constraint holds them to it (migration
+ * 015), parsing the entry once where six generated columns parsed it six times.
+ */
+interface Sealed {
+  readonly ids: string[];
+  readonly entries: Uint8Array[];
+  readonly times: string[];
+  readonly types: string[];
+  readonly users: (string | null)[];
+  readonly subjectTypes: (string | null)[];
+  readonly subjectIds: (string | null)[];
+}
+
+/** The INSERT's parameters, in the order of its column list: entry, id, occurred_at, event_type, user_id, subject_type, subject_id. */
+function columnsOf(sealed: Sealed): unknown[][] {
+  return [sealed.entries, sealed.ids, sealed.times, sealed.types, sealed.users, sealed.subjectTypes, sealed.subjectIds];
+}
+
 /** The part of the data-key store the audit log needs (DESIGN §4.9). */
 export type AuditDataKeys = Pick<UserDataKeys, "forWriting" | "loadKey">;
 
@@ -79,10 +99,9 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
   const clock = deps.clock ?? systemClock;
   const randomId = deps.randomId ?? randomUUID;
 
-  async function seal(tx: Queryable, events: readonly AuditEvent[]): Promise<{ ids: string[]; entries: Uint8Array[] }> {
+  async function seal(tx: Queryable, events: readonly AuditEvent[]): Promise<Sealed> {
     const keys = new Map<string, { kid: string; key: Uint8Array }>();
-    const ids: string[] = [];
-    const entries: Uint8Array[] = [];
+    const sealed: Sealed = { ids: [], entries: [], times: [], types: [], users: [], subjectTypes: [], subjectIds: [] };
     for (const event of events) {
       assertAuditEvent(event);
       const id = randomId();
@@ -117,35 +136,45 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
         details: event.details ?? {},
         context,
       };
-      ids.push(id);
-      entries.push(encodeAuditEntry(entry));
+      sealed.ids.push(id);
+      sealed.entries.push(encodeAuditEntry(entry));
+      sealed.times.push(entry.time);
+      sealed.types.push(entry.type);
+      sealed.users.push(entry.user);
+      sealed.subjectTypes.push(entry.subject?.type ?? null);
+      sealed.subjectIds.push(entry.subject?.id ?? null);
     }
-    return { ids, entries };
+    return sealed;
   }
 
   return Object.freeze({
     async append(tx: Queryable, event: AuditEvent) {
-      const { ids, entries } = await seal(tx, [event]);
+      const sealed = await seal(tx, [event]);
       // The data key is in hand before this statement: the chain's lock is taken last.
-      const { rows } = await tx.query<{ seq: number }>("INSERT INTO audit_log (entry) VALUES ($1) RETURNING seq", [
-        entries[0],
-      ]);
-      return { id: ids[0] as string, seq: (rows[0] as { seq: number }).seq };
+      const { rows } = await tx.query<{ seq: number }>(
+        `INSERT INTO audit_log (entry, id, occurred_at, event_type, user_id, subject_type, subject_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`,
+        columnsOf(sealed).map((column) => column[0]),
+      );
+      return { id: sealed.ids[0] as string, seq: (rows[0] as { seq: number }).seq };
     },
 
     async appendAll(tx: Queryable, events: readonly AuditEvent[]) {
       if (!Array.isArray(events)) throw new TypeError("events must be an array");
       if (events.length === 0) return [];
-      const { ids, entries } = await seal(tx, events);
+      const sealed = await seal(tx, events);
       // ORDER BY the position makes the trigger chain the rows in the caller's order.
       const { rows } = await tx.query<{ seq: number; id: string }>(
-        `INSERT INTO audit_log (entry)
-         SELECT entry FROM unnest($1::bytea[]) WITH ORDINALITY AS e (entry, position) ORDER BY position
+        `INSERT INTO audit_log (entry, id, occurred_at, event_type, user_id, subject_type, subject_id)
+         SELECT entry, id, occurred_at, event_type, user_id, subject_type, subject_id
+           FROM unnest($1::bytea[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[])
+                WITH ORDINALITY AS e (entry, id, occurred_at, event_type, user_id, subject_type, subject_id, position)
+          ORDER BY position
          RETURNING seq, id`,
-        [entries],
+        columnsOf(sealed),
       );
       const seqById = new Map(rows.map((row) => [row.id, row.seq]));
-      return ids.map((id) => ({ id, seq: seqById.get(id) as number }));
+      return sealed.ids.map((id) => ({ id, seq: seqById.get(id) as number }));
     },
   });
 }

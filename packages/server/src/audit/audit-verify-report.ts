@@ -16,7 +16,7 @@ export type AuditProblemKind =
   | "checkpoint"
   /** Two checkpoints that are not consistent, or a stored tree that does not reproduce them. */
   | "consistency"
-  /** A write-once or chain trigger disabled or missing, or a query column no longer generated. */
+  /** A write-once or chain trigger disabled or missing, or the query columns' constraint dropped. */
   | "schema";
 
 /** One problem, naming the entry (seq) or checkpoint (tree size) it concerns. */

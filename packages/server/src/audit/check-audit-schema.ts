@@ -1,10 +1,7 @@
 import type { Queryable } from "../db/database.ts";
 import type { ProblemLog } from "./audit-verify-report.ts";
 
-/** The columns of audit_log that the database derives from the entry (migration 002). */
-const GENERATED_COLUMNS = ["id", "occurred_at", "event_type", "user_id", "subject_type", "subject_id"];
-
-/** Every trigger the audit log's guarantees rest on (migration 002), by table. */
+/** Every trigger the audit log's guarantees rest on (migrations 002 and 015), by table. */
 const TRIGGERS: Readonly<Record<string, readonly string[]>> = {
   audit_log: ["audit_log_chain", "audit_log_write_once", "audit_log_write_once_truncate"],
   audit_chain_head: ["audit_chain_head_guard", "audit_chain_head_guard_truncate"],
@@ -13,25 +10,28 @@ const TRIGGERS: Readonly<Record<string, readonly string[]>> = {
   audit_anchors: ["audit_anchors_write_once", "audit_anchors_write_once_truncate"],
 };
 
+/** The CHECK constraint that holds audit_log's query columns to the entry (migration 015). */
+const COLUMNS_CONSTRAINT = "audit_log_query_columns";
+
 /**
  * Checks that the database still enforces what the audit log relies on: every write-once and
- * chain trigger exists and is enabled, and the query columns are still generated from the
- * entry. A superuser who switched one off and forgot (or did not) switch it back is reported,
- * even when every hash still verifies.
+ * chain trigger exists and is enabled, and the constraint that holds the query columns to the
+ * entry exists and has been validated (a constraint re-added NOT VALID would leave rows changed
+ * meanwhile unchecked). A superuser who switched one off and forgot (or did not) switch it back
+ * is reported, even when every hash still verifies.
  */
 export async function checkAuditSchema(q: Queryable, problems: ProblemLog): Promise<void> {
-  const { rows: columns } = await q.query<{ name: string; generated: string }>(
-    `SELECT attname AS name, attgenerated AS generated FROM pg_attribute
-      WHERE attrelid = 'audit_log'::regclass AND attname = ANY($1::text[]) AND NOT attisdropped`,
-    [GENERATED_COLUMNS],
+  const { rows: constraints } = await q.query<{ validated: boolean }>(
+    `SELECT convalidated AS validated FROM pg_constraint
+      WHERE conrelid = 'audit_log'::regclass AND conname = $1 AND contype = 'c'`,
+    [COLUMNS_CONSTRAINT],
   );
-  for (const name of GENERATED_COLUMNS) {
-    if (columns.find((column) => column.name === name)?.generated !== "s") {
-      problems.add({
-        kind: "schema",
-        message: `audit_log.${name} is no longer generated from the entry: what it says cannot be trusted`,
-      });
-    }
+  const constraint = constraints[0];
+  if (constraint === undefined || !constraint.validated) {
+    problems.add({
+      kind: "schema",
+      message: `the constraint ${COLUMNS_CONSTRAINT} on audit_log is ${constraint === undefined ? "missing" : "not validated"}: what the query columns say cannot be trusted`,
+    });
   }
   const { rows: triggers } = await q.query<{ table: string; name: string; enabled: string }>(
     `SELECT c.relname AS table, t.tgname AS name, t.tgenabled AS enabled

@@ -56,10 +56,7 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
     // maxConcurrent 1 with a first unit that waits: the others queue up into one batch.
     const grouped = createGroupedAuditTransactions({ db: recording, audit: fx.audit, maxConcurrent: 1, maxBatch: 16 });
     const batch = async (base: number, failing: number | null) => {
-      let release: () => void = () => {};
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const { promise: gate, resolve: release } = Promise.withResolvers<void>();
       const first = grouped.run(async (tx) => {
         await gate;
         await tx.query("INSERT INTO grouped_things (id, label) VALUES ($1, 'gate')", [base]);
@@ -108,10 +105,7 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
 
   it("isolates a unit that swallows a statement's error, even as the last of an optimistic batch", async () => {
     const grouped = createGroupedAuditTransactions({ db: ctx.db, audit: fx.audit, maxConcurrent: 1, maxBatch: 16 });
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { promise: gate, resolve: release } = Promise.withResolvers<void>();
     const first = grouped.run(async (tx) => {
       await gate;
       await tx.query("INSERT INTO grouped_things (id, label) VALUES (4000, 'gate')");
@@ -151,10 +145,7 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
   it("runs each unit's last step after every unit's work, and a refusal there fails only its unit", async () => {
     const grouped = createGroupedAuditTransactions({ db: ctx.db, audit: fx.audit, maxConcurrent: 1, maxBatch: 16 });
     const batch = async (base: number, refusing: number | null) => {
-      let release: () => void = () => {};
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const { promise: gate, resolve: release } = Promise.withResolvers<void>();
       const first = grouped.run(async () => {
         await gate;
         return { value: base, events: [] };
@@ -241,10 +232,7 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
     const auditCount = async () =>
       (await ctx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_log")).rows[0]?.n ?? 0;
     const inBatch = async (units: () => Promise<string>[]) => {
-      let release: () => void = () => {};
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const { promise: gate, resolve: release } = Promise.withResolvers<void>();
       const first = grouped.run(async () => {
         await gate;
         return { value: "gate", events: [] };
@@ -322,10 +310,7 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
           return { value: id, events: [sampleEvent(id)] };
         },
       }));
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { promise: gate, resolve: release } = Promise.withResolvers<void>();
     const first = grouped.run(async () => {
       await gate;
       return { value: 0, events: [] };
@@ -365,10 +350,7 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
       maxConcurrent: 1,
       maxBatch: 16,
     });
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { promise: gate, resolve: release } = Promise.withResolvers<void>();
     const first = grouped.run(async () => {
       await gate;
       return { value: 0, events: [] };

@@ -28,9 +28,10 @@ export const CHAIN_PREFIX_BYTES = 40;
 /** How {@link readEntryBatch} has PostgreSQL ship the entries. */
 export type EntryTransfer =
   /**
-   * The entries as UTF-8 text (they are UTF-8 JSON: the generated columns parse every one), which
-   * costs the server a fraction of base64. A stored entry that is not valid UTF-8 — possible only
-   * by editing the data files — makes the query fail; fall back to "base64" then.
+   * The entries as UTF-8 text (they are UTF-8 JSON: the query columns' constraint parses every
+   * one), which costs the server a fraction of base64. A stored entry that is not valid UTF-8 —
+   * possible only by editing the data files, or with that constraint dropped — makes the query
+   * fail; fall back to "base64" then.
    */
   | "text"
   /** Everything base64: slower, works whatever the bytes are. */

@@ -11,6 +11,8 @@ import {
   checkpointNow,
   createAuditFixture,
   editEntryByte,
+  putBack,
+  REWRITE_ENTRY,
   tamper,
   verifyWith,
 } from "./test-support/audit-fixtures.ts";
@@ -97,8 +99,9 @@ describeEachDatabase("countersign audit verify", (ctx) => {
       try {
         await tamper(ctx.db, `UPDATE audit_log SET ${column} = $1 WHERE seq = $2`, [bytes, seq]);
       } catch {
-        // The database itself refused: the edit broke the entry's UTF-8 or JSON (the generated
-        // columns parse it). Nothing changed, which is also a catch.
+        // The database itself refused: the edit broke the entry's UTF-8 or JSON, or changed what
+        // a query column says (the columns' constraint parses it). Nothing changed, which is also
+        // a catch.
         continue;
       }
       const report = await verify();
@@ -128,11 +131,7 @@ describeEachDatabase("countersign audit verify", (ctx) => {
     const row = (await rows())[20] as Row;
     await tamper(ctx.db, "DELETE FROM audit_log WHERE seq = 20");
     const report = await verify();
-    await tamper(ctx.db, "INSERT INTO audit_log (seq, entry, hash) VALUES ($1, $2, $3)", [
-      row.seq,
-      row.entry,
-      row.hash,
-    ]);
+    await putBack(ctx.db, [row]);
     assert.equal(report.ok, false);
     assert.equal(report.firstBadSeq, 20);
     assert.deepEqual(
@@ -146,13 +145,7 @@ describeEachDatabase("countersign audit verify", (ctx) => {
     const last = (await rows()).slice(42);
     await tamper(ctx.db, "DELETE FROM audit_log WHERE seq >= 42");
     const report = await verify();
-    for (const row of last) {
-      await tamper(ctx.db, "INSERT INTO audit_log (seq, entry, hash) VALUES ($1, $2, $3)", [
-        row.seq,
-        row.entry,
-        row.hash,
-      ]);
-    }
+    await putBack(ctx.db, last);
     assert.equal(report.firstBadSeq, 42);
     assert.match(report.problems[0]?.message ?? "", /entries 42 … 44 are missing at the end/);
     await assertClean();
@@ -198,13 +191,15 @@ describeEachDatabase("countersign audit verify", (ctx) => {
       const entry = new Uint8Array(row.entry);
       if (row.seq === 30) entry[entry.length - 20] = (entry[entry.length - 20] as number) ^ 0x20;
       const hash = chainHash(prev, row.seq, entry);
-      await tamper(ctx.db, "UPDATE audit_log SET entry = $1, hash = $2 WHERE seq = $3", [entry, hash, row.seq]);
+      await tamper(ctx.db, REWRITE_ENTRY, [entry, row.seq]);
+      await tamper(ctx.db, "UPDATE audit_log SET hash = $1 WHERE seq = $2", [hash, row.seq]);
       prev = hash;
     }
     await tamper(ctx.db, "UPDATE audit_chain_head SET last_hash = $1", [prev]);
     const report = await verify();
     for (const row of original.slice(30)) {
-      await tamper(ctx.db, "UPDATE audit_log SET entry = $1, hash = $2 WHERE seq = $3", [row.entry, row.hash, row.seq]);
+      await tamper(ctx.db, REWRITE_ENTRY, [row.entry, row.seq]);
+      await tamper(ctx.db, "UPDATE audit_log SET hash = $1 WHERE seq = $2", [row.hash, row.seq]);
     }
     await tamper(ctx.db, "UPDATE audit_chain_head SET last_hash = $1", [heads[0]?.last_hash]);
     assert.equal(report.ok, false);
@@ -250,12 +245,45 @@ describeEachDatabase("countersign audit verify", (ctx) => {
     await assertClean();
   });
 
-  // Last, because it changes the schema for good: a superuser turns the query columns into plain
-  // ones, after which an entry can hold bytes that are not even UTF-8.
-  it("survives an entry that is not UTF-8, naming it, and reports the columns no longer generated", async () => {
-    for (const column of ["id", "occurred_at", "event_type", "user_id", "subject_type", "subject_id"]) {
-      await ctx.db.exec(`ALTER TABLE audit_log ALTER COLUMN ${column} DROP EXPRESSION`);
+  it("reports the query columns' constraint dropped, or put back without validating the rows", async () => {
+    const { rows } = await ctx.db.query<{ user_id: string }>("SELECT user_id FROM audit_log WHERE seq = 12");
+    const definition = `CHECK (ROW(id, occurred_at, event_type, user_id, subject_type, subject_id)::audit_query_columns
+      IS NOT DISTINCT FROM audit_query_columns_of(entry))`;
+    await ctx.db.exec("ALTER TABLE audit_log DROP CONSTRAINT audit_log_query_columns");
+    const dropped = await verify();
+    // Meanwhile an event moves to someone else's history; the constraint comes back unvalidated.
+    await tamper(ctx.db, "UPDATE audit_log SET user_id = 'someone-else' WHERE seq = 12");
+    await ctx.db.exec(`ALTER TABLE audit_log ADD CONSTRAINT audit_log_query_columns ${definition} NOT VALID`);
+    const unvalidated = await verify();
+    await assert.rejects(
+      ctx.db.exec("ALTER TABLE audit_log VALIDATE CONSTRAINT audit_log_query_columns"),
+      (error: { code?: string }) => error.code === "23514",
+      "validating finds the changed row",
+    );
+    await tamper(ctx.db, "UPDATE audit_log SET user_id = $1 WHERE seq = 12", [rows[0]?.user_id]);
+    await ctx.db.exec("ALTER TABLE audit_log VALIDATE CONSTRAINT audit_log_query_columns");
+    for (const [report, state] of [
+      [dropped, "missing"],
+      [unvalidated, "not validated"],
+    ] as const) {
+      assert.equal(report.ok, false);
+      assert.deepEqual(
+        report.problems.map((p) => [p.kind, p.message]),
+        [
+          [
+            "schema",
+            `the constraint audit_log_query_columns on audit_log is ${state}: what the query columns say cannot be trusted`,
+          ],
+        ],
+      );
     }
+    await assertClean();
+  });
+
+  // Last, because it changes the schema for good: a superuser drops the constraint on the query
+  // columns, after which an entry can hold bytes that are not even UTF-8.
+  it("survives an entry that is not UTF-8, naming it, and reports the constraint dropped", async () => {
+    await ctx.db.exec("ALTER TABLE audit_log DROP CONSTRAINT audit_log_query_columns");
     const original = (await rows())[9] as Row;
     const broken = new Uint8Array(original.entry);
     broken[10] = 0xff;
@@ -268,6 +296,6 @@ describeEachDatabase("countersign audit verify", (ctx) => {
       report.problems.filter((p) => p.kind !== "schema").map((p) => [p.kind, p.seq]),
       [["hash", 9]],
     );
-    assert.equal(report.problems.filter((p) => p.kind === "schema").length, 6);
+    assert.equal(report.problems.filter((p) => p.kind === "schema").length, 1);
   });
 });

@@ -45,8 +45,8 @@ const V1_SUFFIX = Buffer.from(`,"v":1}`);
  * 4. the Merkle tree recomputed from the entries' hashes gives the signed root of every
  *    checkpoint they cover, the latest included;
  * 5. the chain head agrees with the last entry, and no checkpoint covers entries that are gone;
- * 6. every write-once and chain trigger is in place and enabled, and the query columns are still
- *    generated from the entry.
+ * 6. every write-once and chain trigger is in place and enabled, and the constraint that holds
+ *    the query columns to the entry is in place and validated.
  *
  * Entries stream in batches of 20,000 (one value per batch, see `readEntryBatch`) and are hashed
  * with node:crypto, the next batch's query running while the current one is hashed.

@@ -108,13 +108,53 @@ describeEachDatabase("the audit log's write-once trigger (raw SQL)", (ctx) => {
     assert.equal(inserted.rows[0]?.seq, 5, "a raw insert is chained like any append");
   });
 
-  it("keeps the generated query columns out of reach", async () => {
-    const error = await failure(
-      ctx.db,
-      "UPDATE audit_log SET event_type = 'forged'",
-      "SET LOCAL session_replication_role = replica",
+  it("holds the query columns to the entry, even for a superuser with the triggers off", async () => {
+    for (const prelude of [undefined, "SET LOCAL session_replication_role = replica"]) {
+      const error = await failure(ctx.db, "UPDATE audit_log SET event_type = 'forged'", prelude);
+      assert.match(error.message, prelude ? /audit_log_query_columns/ : /write-once/);
+    }
+    const entry = new TextEncoder().encode(
+      '{"actor":{"id":null,"type":"system"},"context":null,"details":{},"id":"33333333-3333-4333-8333-333333333333","request":null,"subject":{"id":"apr-7","type":"approval"},"time":"2026-02-03T04:05:06.789Z","type":"test.columns","user":"user-7","v":1}',
     );
-    assert.match(error.message, /can only be updated to DEFAULT/);
+    const insert =
+      "INSERT INTO audit_log (entry, id, occurred_at, event_type, user_id, subject_type, subject_id) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    const columns = [
+      "33333333-3333-4333-8333-333333333333",
+      "2026-02-03T04:05:06.789Z",
+      "test.columns",
+      "user-7",
+      "approval",
+      "apr-7",
+    ];
+    for (const [i, forged] of [
+      "33333333-3333-4333-8333-333333333334",
+      "2026-02-03T04:05:06.788Z",
+      "test.other",
+      null,
+      "pairing",
+      "apr-8",
+    ].entries()) {
+      const params: (Uint8Array | string | null)[] = [entry, ...columns];
+      params[i + 1] = forged;
+      await assert.rejects(
+        ctx.db.query(insert, params),
+        (error: { code?: string }) => error.code === "23514",
+        `column ${i}`,
+      );
+    }
+    // A raw insert that names only the entry gets its columns read from it.
+    const { rows } = await ctx.db.query<Record<string, unknown>>(
+      "INSERT INTO audit_log (entry) VALUES ($1) RETURNING id, occurred_at, event_type, user_id, subject_type, subject_id",
+      [entry],
+    );
+    assert.deepEqual(rows[0], {
+      id: "33333333-3333-4333-8333-333333333333",
+      occurred_at: new Date("2026-02-03T04:05:06.789Z"),
+      event_type: "test.columns",
+      user_id: "user-7",
+      subject_type: "approval",
+      subject_id: "apr-7",
+    });
   });
 
   it("lets the chain head move only forward by one, from the chain trigger", async () => {

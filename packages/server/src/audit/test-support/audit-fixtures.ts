@@ -89,6 +89,35 @@ export async function tamper(db: Database, sql: string, params: readonly unknown
 }
 
 /**
+ * Puts back rows a test deleted, as a superuser would (triggers off): seq, entry and hash as they
+ * were, and the query columns read from the entry by the function the table's constraint checks
+ * them with (migration 015).
+ */
+export async function putBack(
+  db: Database,
+  rows: readonly { seq: number; entry: Uint8Array; hash: Uint8Array }[],
+): Promise<void> {
+  await tamper(
+    db,
+    `INSERT INTO audit_log (seq, entry, hash, id, occurred_at, event_type, user_id, subject_type, subject_id)
+     SELECT r.seq, r.entry, r.hash, (r.c).id, (r.c).occurred_at, (r.c).event_type, (r.c).user_id,
+            (r.c).subject_type, (r.c).subject_id
+       FROM (SELECT seq, entry, hash, audit_query_columns_of(entry) AS c
+               FROM unnest($1::int8[], $2::bytea[], $3::bytea[]) AS u (seq, entry, hash)) AS r`,
+    [rows.map((row) => row.seq), rows.map((row) => row.entry), rows.map((row) => row.hash)],
+  );
+}
+
+/**
+ * Replaces entry $2's bytes with $1 as a superuser who knows what they are doing would: the query
+ * columns follow, so that the table's constraint (migration 015) lets it through and only the
+ * hashes can give it away.
+ */
+export const REWRITE_ENTRY = `UPDATE audit_log SET entry = $1::bytea,
+    (id, occurred_at, event_type, user_id, subject_type, subject_id) = (SELECT (audit_query_columns_of($1::bytea)).*)
+  WHERE seq = $2`;
+
+/**
  * Changes one byte of entry `seq` as a superuser would (triggers off), keeping it valid JSON so
  * that the database accepts it: a letter of the event type changes case. Returns a function that
  * puts the original back (through `on`, when `db` has been closed since).
@@ -100,8 +129,8 @@ export async function editEntryByte(db: Database, seq: number): Promise<(on?: Da
   const offset = Buffer.from(original).indexOf('"type":"') + 8;
   const edited = new Uint8Array(original);
   edited[offset] = (edited[offset] as number) ^ 0x20;
-  await tamper(db, "UPDATE audit_log SET entry = $1 WHERE seq = $2", [edited, seq]);
+  await tamper(db, REWRITE_ENTRY, [edited, seq]);
   return async (on = db) => {
-    await tamper(on, "UPDATE audit_log SET entry = $1 WHERE seq = $2", [original, seq]);
+    await tamper(on, REWRITE_ENTRY, [original, seq]);
   };
 }
