@@ -141,6 +141,27 @@ describe("canonicalize (RFC 8785)", () => {
     refuses({ "\ud83d": 1 });
   });
 
+  it("names where the refused value is, in the cause", () => {
+    const cycle: Record<string, unknown> = { ok: [1, 2] };
+    cycle.self = [{ back: cycle }];
+    for (const [value, cause] of [
+      [{ a: [1, { b: Number.NaN }] }, "non-finite number at $.a[1].b"],
+      [{ list: Object.assign(new Array(3), { 0: 0, 2: 2 }) }, "sparse array at $.list[1]"],
+      [[{ "\ud800": 1 }], "lone surrogate in string at $[0].\ud800"],
+      [{ a: { b: new Date(0) } }, "not a plain object at $.a.b"],
+      [cycle, "cycle at $.self[0].back"],
+      [undefined, "undefined is not JSON at $"],
+    ] as const) {
+      assert.throws(
+        () => canonicalize(value),
+        (error: unknown) => isCountersignError(error, "validation_failed") && (error.cause as Error).message === cause,
+        cause,
+      );
+    }
+    // The path of a refusal does not leak into the next call.
+    assert.equal(canonicalize({ a: [1, { b: 2 }] }), '{"a":[1,{"b":2}]}');
+  });
+
   it("refuses cycles and very deep nesting, and allows shared references", () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;

@@ -23,17 +23,26 @@ const MAX_DEPTH = 256;
  * ```
  */
 export function canonicalize(value: unknown): string {
-  return serialize(value, "$", new Set(), 0);
+  return serialize(value, [], new Set());
 }
 
-function refuse(reason: string, path: string): never {
+/**
+ * Where the value being serialized sits, as member names and array indexes from the root: its
+ * depth is the length. Made into text (`$.a[2].b`) only when a value is refused, so that the
+ * common case builds no string per member. A refusal throws out of the whole call, so a step is
+ * popped only on the way back from a success.
+ */
+type Path = (string | number)[];
+
+function refuse(reason: string, path: Path): never {
+  const where = path.map((step) => (typeof step === "number" ? `[${step}]` : `.${step}`)).join("");
   throw new CountersignError("validation_failed", {
     message: "The value is not canonicalizable JSON.",
-    cause: new TypeError(`${reason} at ${path}`),
+    cause: new TypeError(`${reason} at $${where}`),
   });
 }
 
-function serialize(value: unknown, path: string, ancestors: Set<object>, depth: number): string {
+function serialize(value: unknown, path: Path, ancestors: Set<object>): string {
   switch (typeof value) {
     case "string":
       return serializeString(value, path);
@@ -46,13 +55,11 @@ function serialize(value: unknown, path: string, ancestors: Set<object>, depth: 
       return value ? "true" : "false";
     case "object":
       if (value === null) return "null";
-      if (depth >= MAX_DEPTH) refuse("nesting too deep", path);
+      if (path.length >= MAX_DEPTH) refuse("nesting too deep", path);
       if (ancestors.has(value)) refuse("cycle", path);
       ancestors.add(value);
       try {
-        return Array.isArray(value)
-          ? serializeArray(value, path, ancestors, depth)
-          : serializeObject(value, path, ancestors, depth);
+        return Array.isArray(value) ? serializeArray(value, path, ancestors) : serializeObject(value, path, ancestors);
       } finally {
         ancestors.delete(value);
       }
@@ -61,17 +68,19 @@ function serialize(value: unknown, path: string, ancestors: Set<object>, depth: 
   }
 }
 
-function serializeArray(value: readonly unknown[], path: string, ancestors: Set<object>, depth: number): string {
+function serializeArray(value: readonly unknown[], path: Path, ancestors: Set<object>): string {
   if (Object.getPrototypeOf(value) !== Array.prototype) refuse("array subclass", path);
   const parts: string[] = [];
   for (let i = 0; i < value.length; i++) {
-    if (!Object.hasOwn(value, i)) refuse("sparse array", `${path}[${i}]`);
-    parts.push(serialize(value[i], `${path}[${i}]`, ancestors, depth + 1));
+    path.push(i);
+    if (!Object.hasOwn(value, i)) refuse("sparse array", path);
+    parts.push(serialize(value[i], path, ancestors));
+    path.pop();
   }
   return `[${parts.join(",")}]`;
 }
 
-function serializeObject(value: object, path: string, ancestors: Set<object>, depth: number): string {
+function serializeObject(value: object, path: Path, ancestors: Set<object>): string {
   const prototype = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) refuse("not a plain object", path);
   if (Object.getOwnPropertySymbols(value).length > 0) refuse("symbol-keyed property", path);
@@ -79,19 +88,18 @@ function serializeObject(value: object, path: string, ancestors: Set<object>, de
   const keys = Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const members: string[] = [];
   for (const key of keys) {
-    const child = `${path}.${key}`;
+    path.push(key);
     members.push(
-      `${serializeString(key, child)}:${serialize((value as Record<string, unknown>)[key], child, ancestors, depth + 1)}`,
+      `${serializeString(key, path)}:${serialize((value as Record<string, unknown>)[key], path, ancestors)}`,
     );
+    path.pop();
   }
   return `{${members.join(",")}}`;
 }
 
-// §3.1: string data must be expressible as Unicode, so a lone surrogate has no canonical form.
-const LONE_SURROGATE = /\p{Cs}/u;
-
-function serializeString(value: string, path: string): string {
-  if (LONE_SURROGATE.test(value)) refuse("lone surrogate in string", path);
+function serializeString(value: string, path: Path): string {
+  // §3.1: string data must be expressible as Unicode, so a lone surrogate has no canonical form.
+  if (!value.isWellFormed()) refuse("lone surrogate in string", path);
   // §3.2.2.2: JSON.stringify escapes exactly `"`, `\` and U+0000–U+001F (with \b \t \n \f \r
   // short forms and lowercase \u00xx otherwise) and leaves everything else as is, as JCS requires.
   return JSON.stringify(value);
