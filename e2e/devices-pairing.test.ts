@@ -289,10 +289,25 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     await page.getByRole("link", { name: "Settings" }).click();
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.waitForURL(/\/signin$/);
+    // The device attach that follows a sign-in is held until the person has opened another screen:
+    // under load it finished after they had, and sign-in then sent them back to the inbox (CI saw
+    // this twice). Finishing it late must leave them where they went.
+    const attach = Promise.withResolvers<void>();
+    const attachUrl = /\/v1\/me\/devices\/[^/]+\/attach$/;
+    await page.route(attachUrl, async (route) => {
+      await attach.promise;
+      await route.continue();
+    });
+    const attached = page.waitForResponse(attachUrl);
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
     await page.getByRole("heading", { name: "Inbox" }).waitFor();
     await page.getByRole("link", { name: "Devices" }).click();
+    await page.getByTestId("keyring-status").waitFor();
+    attach.resolve();
+    assert.equal((await attached).status(), 200);
+    await page.unroute(attachUrl);
     await page.getByTestId("keyring-status").getByText("This device can read end-to-end encrypted context.").waitFor();
+    assert.equal(new URL(page.url()).pathname, "/devices", "still on the screen the person opened");
     await page.getByTestId("device-list").locator("li").nth(1).waitFor();
     assert.equal(await page.getByTestId("device-list").locator("li").count(), 2, "the same two devices");
     assert.deepEqual(second.problems, []);

@@ -2,7 +2,6 @@ import { useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import { ErrorMessage, ScreenTitle } from "../components/common.tsx";
 import { t } from "../i18n/i18n.ts";
-import { navigate } from "../router.ts";
 import { refreshSession, startDevice } from "../session.ts";
 import { usePasskey } from "../webauthn/ceremonies.ts";
 
@@ -18,10 +17,12 @@ export function SignIn() {
       const options = await api<Record<string, unknown>>("POST", "/v1/auth/passkey/options");
       const credential = await usePasskey(options);
       await api("POST", "/v1/auth/passkey/verify", { credential });
+      // The signed-in session moves the app off this screen at once (app.tsx); the device setup
+      // below goes on meanwhile and must not navigate when it ends, or a slow one would take the
+      // person back to the inbox from whatever screen they had opened since.
       const account = await refreshSession();
       // The passkey was just used, so registering this device needs no second prompt.
       if (account !== null) await startDevice(account, true);
-      navigate("/", { replace: true });
     } catch (caught) {
       setError(caught);
     } finally {
