@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
-import { recordingTransaction } from "../../test-support/recording-database.ts";
 import { describeEachDatabase, type TestDatabaseContext } from "../../test-support/test-database.ts";
-import { countCreation } from "./approval-store.ts";
 import {
   type ApprovalTestKit,
   ASK,
@@ -302,42 +300,6 @@ describeEachDatabase("the per-agent and per-user throttles (T-1)", (ctx) => {
     assert.ok(burst.every((res) => res.status === 201 || res.code === "throttled"));
     assert.ok((await countRows(ctx, first.id)) <= 2);
     assert.equal((await countRows(ctx, first.id)) + (await countRows(ctx, second.id)), 3);
-  });
-
-  it("gives each creation counted in one statement the counts it would have read alone", async () => {
-    const windowStart = new Date(Date.UTC(2026, 0, 1, 12, 0));
-    const statements: string[] = [];
-    const counts = await ctx.db.transaction(async (raw) => {
-      await raw.query("INSERT INTO approval_throttle_windows (scope, window_start, count) VALUES ($1, $2, 4)", [
-        "user:batch-u",
-        windowStart,
-      ]);
-      const tx = recordingTransaction(raw, (sql) => statements.push(sql));
-      return Promise.all([
-        countCreation(tx, { user: "user:batch-u", agent: "agent:batch-a" }, windowStart),
-        countCreation(tx, { user: "user:batch-u", agent: "agent:batch-b" }, windowStart),
-        countCreation(tx, { user: "user:batch-u", agent: "agent:batch-a" }, windowStart),
-        countCreation(tx, { user: "user:batch-v", agent: "agent:batch-c" }, windowStart),
-      ]);
-    });
-    assert.deepEqual(counts, [
-      { user: 5, agent: 1 },
-      { user: 6, agent: 1 },
-      { user: 7, agent: 2 },
-      { user: 1, agent: 1 },
-    ]);
-    assert.equal(statements.length, 1, "one statement for the turn");
-    const { rows } = await ctx.db.query<{ scope: string; count: number }>(
-      "SELECT scope, count FROM approval_throttle_windows WHERE window_start = $1 ORDER BY scope",
-      [windowStart],
-    );
-    assert.deepEqual(rows, [
-      { scope: "agent:batch-a", count: 2 },
-      { scope: "agent:batch-b", count: 1 },
-      { scope: "agent:batch-c", count: 1 },
-      { scope: "user:batch-u", count: 7 },
-      { scope: "user:batch-v", count: 1 },
-    ]);
   });
 });
 

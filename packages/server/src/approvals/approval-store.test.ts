@@ -4,6 +4,7 @@ import { before, it } from "node:test";
 import { toBase64Url } from "@countersign/protocol";
 import { recordingTransaction } from "../../test-support/recording-database.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
+import { APPROVAL_COLUMNS, type ApprovalRow } from "./approval-row.ts";
 import { endApproval, endApprovalInTurn, insertApprovalInTurn, type NewApproval } from "./approval-store.ts";
 import { type ApprovalTestKit, ASK, createApprovalTestKit, type TestPerson } from "./test-support/approval-test-kit.ts";
 
@@ -63,47 +64,108 @@ describeEachDatabase("the approval store", (ctx) => {
     });
   });
 
-  it("inserts the requests of one turn with one statement; a second for an open (user, agent, action) gets null", async () => {
-    const [agent, other] = [await kit.newAgent(alice), await kit.newAgent(alice)];
-    const open = await kit.ask(agent, { ...ASK, action_type: "deploy.open" });
-    assert.equal(open.status, 201, JSON.stringify(open.body));
+  /** A request to insert straight into the store, as creation builds it. */
+  function approval(
+    userId: string,
+    agentId: string,
+    actionType: string,
+    windowStart = new Date(kit.clock.now()),
+  ): NewApproval {
     const now = new Date(kit.clock.now());
-    const approval = (agentId: string, actionType: string): NewApproval => ({
+    return {
       id: `apr_${toBase64Url(randomBytes(16))}`,
-      userId: alice.userId,
+      userId,
       agentId,
       agentCredentialsVersion: 1,
       authMode: "signed",
       actionType,
-      sealed: "v1.test",
+      sealed: `v1.test.${toBase64Url(randomBytes(8))}`,
       displayPayloadHash: `sha256:${"0".repeat(64)}`,
       e2eAccountKeyId: null,
       ttlSeconds: 300,
       callbackUrl: null,
       createdAt: now,
       expiresAt: new Date(now.getTime() + 300_000),
-    });
+      windowStart,
+    };
+  }
+
+  it("inserts the requests of one turn with one statement; a second for an open (user, agent, action) gets null", async () => {
+    const [agent, other] = [await kit.newAgent(alice), await kit.newAgent(alice)];
+    const open = await kit.ask(agent, { ...ASK, action_type: "deploy.open" });
+    assert.equal(open.status, 201, JSON.stringify(open.body));
     const asked = [
-      approval(other.id, "deploy.b"),
-      approval(agent.id, "deploy.a"),
-      approval(agent.id, "deploy.a"), // the same (user, agent, action) in the same turn: the first wins
-      approval(agent.id, "deploy.open"), // one is already open
+      approval(alice.userId, other.id, "deploy.b"),
+      approval(alice.userId, agent.id, "deploy.a"),
+      approval(alice.userId, agent.id, "deploy.a"), // the same (user, agent, action) in the same turn: the first wins
+      approval(alice.userId, agent.id, "deploy.open"), // one is already open
     ];
     const statements: string[] = [];
-    const rows = await ctx.db.transaction((raw) => {
+    const inserted = await ctx.db.transaction((raw) => {
       const tx = recordingTransaction(raw, (sql) => statements.push(sql));
       return Promise.all(asked.map((a) => insertApprovalInTurn(tx, a)));
     });
     assert.deepEqual(
-      rows.map((row) => row?.id ?? null),
+      inserted.map((result) => result?.row.id ?? null),
       [asked[0]?.id, asked[1]?.id, null, null],
     );
-    assert.equal(rows[1]?.status, "pending");
     assert.equal(statements.length, 1, statements.join("\n"));
-    const { rows: stored } = await ctx.db.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM approval_requests WHERE id = ANY($1::text[])",
+    // The rows handed back are the rows stored, `sealed` (not sent back) included.
+    const { rows: stored } = await ctx.db.query<ApprovalRow>(
+      `SELECT ${APPROVAL_COLUMNS} FROM approval_requests WHERE id = ANY($1::text[]) ORDER BY id`,
       [asked.map((a) => a.id)],
     );
-    assert.equal(stored[0]?.n, 2);
+    const handed = inserted.flatMap((result) => (result === null ? [] : [result.row]));
+    assert.deepEqual(
+      handed.sort((a, b) => (a.id < b.id ? -1 : 1)),
+      stored,
+    );
+    assert.equal(handed[0]?.status, "pending");
+  });
+
+  it("counts each request it inserts in its person's and its agent's windows, each with the counts it would have read alone", async () => {
+    const [bob, carol] = [await kit.newPerson(), await kit.newPerson()];
+    const [one, two] = [await kit.newAgent(bob), await kit.newAgent(bob)];
+    const [first, second] = one.id < two.id ? [one, two] : [two, one];
+    const third = await kit.newAgent(carol);
+    const windowStart = new Date(Date.UTC(2026, 0, 1, 12, 0));
+    await ctx.db.query("INSERT INTO approval_throttle_windows (scope, window_start, count) VALUES ($1, $2, 4)", [
+      `user:${bob.userId}`,
+      windowStart,
+    ]);
+    const ask = (person: TestPerson, agentId: string, actionType: string) =>
+      approval(person.userId, agentId, actionType, windowStart);
+    // Asked out of order: the statement counts in (person, agent, action type) order.
+    const asked = [
+      ask(bob, second.id, "deploy.y"),
+      ask(bob, first.id, "deploy.z"),
+      ask(carol, third.id, "deploy.w"),
+      ask(bob, first.id, "deploy.x"),
+      ask(bob, first.id, "deploy.x"), // not inserted, so not counted
+    ];
+    const statements: string[] = [];
+    const inserted = await ctx.db.transaction((raw) => {
+      const tx = recordingTransaction(raw, (sql) => statements.push(sql));
+      return Promise.all(asked.map((a) => insertApprovalInTurn(tx, a)));
+    });
+    assert.deepEqual(
+      inserted.map((result) => result?.counts ?? null),
+      [{ user: 7, agent: 1 }, { user: 6, agent: 2 }, { user: 1, agent: 1 }, { user: 5, agent: 1 }, null],
+    );
+    assert.equal(statements.length, 1, "one statement inserts and counts");
+    const { rows } = await ctx.db.query<{ scope: string; count: number }>(
+      "SELECT scope, count FROM approval_throttle_windows WHERE window_start = $1 ORDER BY scope",
+      [windowStart],
+    );
+    assert.deepEqual(
+      rows,
+      [
+        { scope: `agent:${first.id}`, count: 2 },
+        { scope: `agent:${second.id}`, count: 1 },
+        { scope: `agent:${third.id}`, count: 1 },
+        { scope: `user:${bob.userId}`, count: 7 },
+        { scope: `user:${carol.userId}`, count: 1 },
+      ].sort((a, b) => (a.scope < b.scope ? -1 : 1)),
+    );
   });
 });

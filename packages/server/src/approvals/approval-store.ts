@@ -30,66 +30,85 @@ export interface NewApproval {
   readonly callbackUrl: string | null;
   readonly createdAt: Date;
   readonly expiresAt: Date;
+  /** The start of the minute whose throttle windows count this creation. */
+  readonly windowStart: Date;
+}
+
+/** A request as inserted, and the throttle counts its creation read (T-1). */
+export interface InsertedApproval {
+  readonly row: ApprovalRow;
+  /** Creations in this minute's window, this one included: of its agent, and of its person. */
+  readonly counts: { readonly agent: number; readonly user: number };
 }
 
 /**
- * Inserts a request unless one is already open for the same (user, agent, action type): the
- * partial unique index makes in-flight suppression race-free (T-1). Null when another won.
+ * Inserts a request unless one is already open for the same (user, agent, action type), and
+ * counts its creation in the throttle windows of its agent and its person, in one statement:
+ * the partial unique index makes in-flight suppression race-free (T-1), and a creation that
+ * loses to an open request counts nothing. Null when another won.
+ *
+ * The requests inserted on one transaction in one turn (a group commit's creations) share the
+ * statement, each with the outcome and the counts it would have had alone, one after another in
+ * the statement's order. Rows go in in (user, agent, action type) order, the order every batch
+ * uses, and the window rows are locked in that order too (a person's, then each of their
+ * agents'), so two batches racing on the same people wait on each other in one order and cannot
+ * deadlock. Of two in one turn for the same (user, agent, action type), the first is inserted and
+ * the second gets null.
+ *
+ * `windowStart` is the start of the creation's minute. The window rows are the rows every creation
+ * of a person locks: the caller inserts late in its transaction (a group commit's late step), so
+ * they are held for the append and commit only.
  */
-export async function insertApproval(tx: Queryable, a: NewApproval): Promise<ApprovalRow | null> {
-  const { rows } = await tx.query<ApprovalRow>(
-    `INSERT INTO approval_requests (id, user_id, agent_id, agent_credentials_version, auth_mode, action_type, status,
-       sealed, display_payload_hash, ttl_seconds, callback_url, created_at, expires_at, e2e_account_key_id)
-     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13)
-     ON CONFLICT (user_id, agent_id, action_type) WHERE status IN ('pending', 'delivered') DO NOTHING
-     RETURNING ${APPROVAL_COLUMNS}`,
-    [
-      a.id,
-      a.userId,
-      a.agentId,
-      a.agentCredentialsVersion,
-      a.authMode,
-      a.actionType,
-      a.sealed,
-      a.displayPayloadHash,
-      a.ttlSeconds,
-      a.callbackUrl,
-      a.createdAt,
-      a.expiresAt,
-      a.e2eAccountKeyId,
-    ],
-  );
-  return rows[0] ?? null;
-}
-
-/**
- * {@link insertApproval} for the creations of a group commit: the requests inserted on one
- * transaction in one turn go in one INSERT, each with the outcome it would have had alone. Rows
- * go in in (user, agent, action type) order, the order every batch uses, so two batches racing
- * to open the same requests wait on each other in one order and cannot deadlock; of two in one
- * turn for the same (user, agent, action type), the first is inserted and the second gets null.
- */
-export const insertApprovalInTurn: (tx: Queryable, approval: NewApproval) => Promise<ApprovalRow | null> =
+export const insertApprovalInTurn: (tx: Queryable, approval: NewApproval) => Promise<InsertedApproval | null> =
   createTickBatcherPer(insertApprovals);
 
-async function insertApprovals(tx: Queryable, approvals: readonly NewApproval[]): Promise<(ApprovalRow | null)[]> {
-  if (approvals.length === 1) return [await insertApproval(tx, approvals[0] as NewApproval)];
+// Every column of the row but `sealed`, which the caller has in hand: returning it would send
+// each request's largest value straight back.
+const INSERTED_COLUMNS = APPROVAL_COLUMNS.split(", ")
+  .filter((column) => column !== "sealed")
+  .map((column) => `r.${column}`)
+  .join(", ");
+
+async function insertApprovals(tx: Queryable, approvals: readonly NewApproval[]): Promise<(InsertedApproval | null)[]> {
   const key = (a: NewApproval) => `${a.userId}\n${a.agentId}\n${a.actionType}`;
   // Stable: two for the same key keep the order they were asked in.
   const batch = [...approvals].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   const column = <V>(of: (a: NewApproval) => V) => batch.map(of);
-  const { rows } = await tx.query<ApprovalRow>(
-    `INSERT INTO approval_requests (id, user_id, agent_id, agent_credentials_version, auth_mode, action_type, status,
-       sealed, display_payload_hash, ttl_seconds, callback_url, created_at, expires_at, e2e_account_key_id)
-     SELECT id, user_id, agent_id, version, auth_mode, action_type, 'pending', sealed, hash, ttl, callback_url,
-            created_at, expires_at, e2e_key
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
-                   $9::int[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[])
-            WITH ORDINALITY AS t (id, user_id, agent_id, version, auth_mode, action_type, sealed, hash, ttl,
-                                  callback_url, created_at, expires_at, e2e_key, position)
-      ORDER BY position
-     ON CONFLICT (user_id, agent_id, action_type) WHERE status IN ('pending', 'delivered') DO NOTHING
-     RETURNING ${APPROVAL_COLUMNS}`,
+  const { rows } = await tx.query<Omit<ApprovalRow, "sealed"> & { user_total: number; agent_total: number }>(
+    `WITH input AS (
+       SELECT *
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::int[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[], $14::timestamptz[])
+              WITH ORDINALITY AS t (id, user_id, agent_id, version, auth_mode, action_type, sealed, hash, ttl,
+                                    callback_url, created_at, expires_at, e2e_key, window_start, position)
+     ), inserted AS (
+       INSERT INTO approval_requests (id, user_id, agent_id, agent_credentials_version, auth_mode, action_type, status,
+         sealed, display_payload_hash, ttl_seconds, callback_url, created_at, expires_at, e2e_account_key_id)
+       SELECT id, user_id, agent_id, version, auth_mode, action_type, 'pending', sealed, hash, ttl, callback_url,
+              created_at, expires_at, e2e_key
+         FROM input
+        ORDER BY position
+       ON CONFLICT (user_id, agent_id, action_type) WHERE status IN ('pending', 'delivered') DO NOTHING
+       RETURNING ${APPROVAL_COLUMNS}
+     ), increments AS (
+       -- Each window row once, with how many inserted requests count in it; "first" orders the
+       -- locks: a person's row before their agents', creation by creation.
+       SELECT s.scope, i.window_start, count(*)::int AS n, min(i.position * 2 + s.k) AS first
+         FROM inserted r
+         JOIN input i ON i.id = r.id
+         CROSS JOIN LATERAL (VALUES ('user:' || i.user_id, 0), ('agent:' || i.agent_id, 1)) AS s (scope, k)
+        GROUP BY s.scope, i.window_start
+     ), counted AS (
+       INSERT INTO approval_throttle_windows (scope, window_start, count)
+       SELECT scope, window_start, n FROM increments ORDER BY first
+       ON CONFLICT (scope, window_start) DO UPDATE SET count = approval_throttle_windows.count + EXCLUDED.count
+       RETURNING scope, window_start, count
+     )
+     SELECT ${INSERTED_COLUMNS}, u.count AS user_total, a.count AS agent_total
+       FROM inserted r
+       JOIN input i ON i.id = r.id
+       JOIN counted u ON u.scope = 'user:' || r.user_id AND u.window_start = i.window_start
+       JOIN counted a ON a.scope = 'agent:' || r.agent_id AND a.window_start = i.window_start`,
     [
       column((a) => a.id),
       column((a) => a.userId),
@@ -104,10 +123,26 @@ async function insertApprovals(tx: Queryable, approvals: readonly NewApproval[])
       column((a) => a.createdAt),
       column((a) => a.expiresAt),
       column((a) => a.e2eAccountKeyId),
+      column((a) => a.windowStart),
     ],
   );
-  const inserted = new Map(rows.map((row) => [row.id, row]));
-  return approvals.map((a) => inserted.get(a.id) ?? null);
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  // The total after the statement, less the increments of the creations after this one: what
+  // each would have read counting alone, one after another in the statement's order.
+  const later = new Map<string, number>();
+  const results = new Map<string, InsertedApproval>();
+  for (const a of batch.toReversed()) {
+    const found = byId.get(a.id);
+    if (found === undefined) continue;
+    const { user_total: userTotal, agent_total: agentTotal, ...row } = found;
+    const userKey = `user:${a.userId}\n${a.windowStart.getTime()}`;
+    const agentKey = `agent:${a.agentId}\n${a.windowStart.getTime()}`;
+    const counts = { user: userTotal - (later.get(userKey) ?? 0), agent: agentTotal - (later.get(agentKey) ?? 0) };
+    later.set(userKey, (later.get(userKey) ?? 0) + 1);
+    later.set(agentKey, (later.get(agentKey) ?? 0) + 1);
+    results.set(a.id, { row: { ...row, sealed: a.sealed }, counts });
+  }
+  return approvals.map((a) => results.get(a.id) ?? null);
 }
 
 /** What a new request must know before anything else: see {@link createBlockerReader}. */
@@ -475,77 +510,6 @@ export async function listForUser(q: Queryable, userId: string, filter: ListFilt
     params,
   );
   return rows;
-}
-
-/**
- * Counts one creation against the agent's and the person's current one-minute windows (T-1
- * throttles) and returns both counts. In the creating transaction, so a request that is refused
- * or rolled back counts nothing.
- *
- * The creations a group commit counts in one turn (their late steps run together) share one
- * statement: each gets the counts it would have got counting alone, in the order it asked.
- *
- * The person's row is locked before the agent's: creations are grouped into transactions sorted
- * by (person, agent), so every transaction takes these locks in one global order and two of them
- * cannot deadlock on them.
- */
-export function countCreation(
-  tx: Queryable,
-  scopes: { agent: string; user: string },
-  windowStart: Date,
-): Promise<{ agent: number; user: number }> {
-  return countInTurn(tx, { scopes, windowStart });
-}
-
-interface CreationCount {
-  readonly scopes: { readonly agent: string; readonly user: string };
-  readonly windowStart: Date;
-}
-
-// Per transaction, so only creations sharing one batch share their counting.
-const countInTurn = createTickBatcherPer(countCreations);
-
-async function countCreations(
-  tx: Queryable,
-  inputs: readonly CreationCount[],
-): Promise<{ agent: number; user: number }[]> {
-  // Each window row once, with how many of these creations count in it, in the order the
-  // creations lock them (person, then agent, creation by creation).
-  const increments = new Map<string, { scope: string; windowStart: Date; n: number }>();
-  const add = (scope: string, windowStart: Date) => {
-    const key = `${scope}\n${windowStart.toISOString()}`;
-    const entry = increments.get(key);
-    if (entry === undefined) increments.set(key, { scope, windowStart, n: 1 });
-    else entry.n += 1;
-    return key;
-  };
-  const keys = inputs.map((input) => ({
-    user: add(input.scopes.user, input.windowStart),
-    agent: add(input.scopes.agent, input.windowStart),
-  }));
-  const rows = [...increments.values()];
-  const { rows: totals } = await tx.query<{ scope: string; window_start: Date; count: number }>(
-    `INSERT INTO approval_throttle_windows (scope, window_start, count)
-     SELECT scope, window_start, n
-       FROM unnest($1::text[], $2::timestamptz[], $3::int[]) WITH ORDINALITY AS t (scope, window_start, n, position)
-      ORDER BY position
-     ON CONFLICT (scope, window_start) DO UPDATE SET count = approval_throttle_windows.count + EXCLUDED.count
-     RETURNING scope, window_start, count`,
-    [rows.map((row) => row.scope), rows.map((row) => row.windowStart.toISOString()), rows.map((row) => row.n)],
-  );
-  // The total after this statement, less the increments of this batch's later creations: what
-  // each creation would have read counting alone, one after another.
-  const after = new Map(totals.map((row) => [`${row.scope}\n${row.window_start.toISOString()}`, row.count]));
-  const seen = new Map<string, number>();
-  const countOf = (key: string) => {
-    const nth = (seen.get(key) ?? 0) + 1;
-    seen.set(key, nth);
-    return (after.get(key) ?? 0) - (increments.get(key)?.n ?? 0) + nth;
-  };
-  return keys.map((key) => {
-    const user = countOf(key.user);
-    return { user, agent: countOf(key.agent) };
-  });
 }
 
 /** Deletes throttle windows and decision nonces that can no longer matter (periodic sweep). */

@@ -15,7 +15,7 @@ import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import type { ApprovalRow } from "./approval-row.ts";
 import { openApproval, type StoredDisplayPayload, sealApproval } from "./approval-seal.ts";
-import { type Blockers, countCreation, expireOne, findOpenFor, insertApprovalInTurn } from "./approval-store.ts";
+import { type Blockers, expireOne, findOpenFor, insertApprovalInTurn } from "./approval-store.ts";
 import { assertDisplayContext, assertDisplayText } from "./display-text.ts";
 
 /** The body of `POST /v1/approvals` after schema validation (DESIGN §4.4). */
@@ -56,8 +56,8 @@ export interface CreatedApproval {
  * 2. an open request for the same (user, agent, action type) is returned as it is, with no new
  *    event or push (in-flight suppression) — unless its time is up, then it is expired first;
  * 3. within the cool-down after a rejection of the same triple: 429 `cooldown_active`;
- * 4. otherwise the number is drawn, the display payload hashed and sealed, the row inserted,
- *    the throttles counted and the audit event appended, in one transaction. An end-to-end
+ * 4. otherwise the number is drawn, the display payload hashed and sealed, the row inserted and
+ *    the throttles counted (one statement), and the audit event appended, in one transaction. An end-to-end
  *    request has no display hash: the server cannot read its context, so the agent hashes it
  *    locally from the `display` returned, and the person's decision supplies it. The unique index
  *    on open requests settles races: a concurrent duplicate that loses the insert returns the
@@ -121,7 +121,11 @@ export async function createApproval(
       const sealed = await sealApproval(deps.dataKeys, tx, agent.userId, id, { display, number, contextE2e });
       return {
         late: async (late: Transaction) => {
-          const inserted = await insertApprovalInTurn(late, {
+          // Counted in the throttle windows by the same statement (T-1): the window rows are the
+          // rows every creation of this person and agent locks, so they are held for the append
+          // and commit only.
+          const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+          const result = await insertApprovalInTurn(late, {
             id,
             userId: agent.userId,
             agentId: agent.id,
@@ -135,22 +139,16 @@ export async function createApproval(
             callbackUrl: input.callbackUrl,
             createdAt: now,
             expiresAt,
-          });
-          if (inserted === null) return { value: null, events: [] };
-          await deps.notifier.changed(late, inserted, "approval.created");
-          // The throttle counters are the rows every creation of this person and agent locks:
-          // counted after the insert, so the locks are held for the append and commit only (T-1).
-          const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-          const counts = await countCreation(
-            late,
-            { agent: `agent:${agent.id}`, user: `user:${agent.userId}` },
             windowStart,
-          );
+          });
+          if (result === null) return { value: null, events: [] };
+          const { row: inserted, counts } = result;
           if (counts.agent > config.approvals.perAgentPerMinute || counts.user > config.approvals.perUserPerMinute) {
             throw new CountersignError("throttled", {
               retryAfter: Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000)),
             });
           }
+          await deps.notifier.changed(late, inserted, "approval.created");
           const event = approvalAuditEvent({
             type: "approval.created",
             row: inserted,
