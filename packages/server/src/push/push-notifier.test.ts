@@ -116,6 +116,37 @@ describeEachDatabase("the push notifier", (ctx) => {
     }
   });
 
+  it("reads the subscriptions for new requests together, however few pushes may be in flight", async () => {
+    const config = createTestConfig();
+    const dataKeys = createUserDataKeys(createKeyRingFromConfig(config));
+    const reads: string[] = [];
+    const db = recordingPool(ctx.db, (sql) => {
+      if (sql.includes("FROM push_subscriptions")) reads.push(sql);
+    });
+    const quiet = createPushNotifier({
+      db,
+      clock: { now: () => kit.clock.now() },
+      dataKeys,
+      subscriptions,
+      concurrency: 2,
+      senders: { webpush: async () => ({ kind: "delivered" }) },
+      onError: (error) => assert.fail(error as Error),
+    });
+    // Requests of people with no subscription: nothing is sent, only the reads are made.
+    const people = [await kit.newPerson(), await kit.newPerson(), await kit.newPerson()];
+    const row = (i: number) => ({
+      id: `apr_${randomBytes(16).toString("base64url")}`,
+      user_id: (people[i % people.length] as TestPerson).userId,
+      action_type: "deploy.production",
+      sealed: "v1.unread",
+      expires_at: new Date(kit.clock.now() + 60_000),
+    });
+    // A group commit's requests, all in one turn.
+    for (let i = 0; i < 12; i++) quiet.approvalCreated(row(i));
+    await quiet.idle();
+    assert.equal(reads.length, 1, "one read for the twelve, not one per pair the queue lets through");
+  });
+
   it("reads the subscriptions of many people in one statement, none for someone who turned notifications off", async () => {
     const [bob, carol, dan] = [await kit.newPerson(), await kit.newPerson(), await kit.newPerson()];
     for (const person of [bob, bob, carol]) {
