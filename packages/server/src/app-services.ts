@@ -120,7 +120,11 @@ export function createAppServices(base: AppServicesBase, overrides: Partial<AppS
       clock,
       config: base.config,
       audit,
-      grouped: createGroupedAuditTransactions({ db: base.db, audit, prefetchDataKeys: userDataKeys.prefetch }),
+      grouped: createGroupedAuditTransactions({
+        db: base.db,
+        audit,
+        prefetchDataKeys: (userIds) => userDataKeys.prefetchFor(base.db, userIds),
+      }),
       dataKeys: userDataKeys,
       blockers: createBlockerReader(base.db),
       nonces: createDecisionNonces(createTokenDigester(base.config.secrets.masterKey)),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
-import { recordingTransactions } from "../../test-support/recording-database.ts";
+import { recordingPool, recordingTransactions } from "../../test-support/recording-database.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import type { Transaction } from "../db/database.ts";
 import { createTickBatcher, createTickBatcherPer } from "../db/tick-batcher.ts";
@@ -336,17 +336,20 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
     assert.equal(await audited(), eventsBefore + 3, "the failed unit's event is not in the log");
   });
 
-  it("reads the data keys of a batch's people with one statement before its units run", async () => {
+  it("reads the data keys of a batch's people with one statement, alongside its BEGIN", async () => {
     const people = ["prefetch-a", "prefetch-b", "prefetch-c"];
     for (const person of people) await fx.dataKeys.forWriting(ctx.db, person);
     const keyReads: string[] = [];
-    const recording = recordingTransactions(ctx.db, (sql) => {
+    const onStatement = (sql: string) => {
       if (sql.includes("FROM user_data_keys")) keyReads.push(sql);
-    });
+    };
+    // The read runs on the pool (it starts before the transaction exists); the units' sealing
+    // runs in the transaction: both are recorded.
+    const recording = recordingPool(recordingTransactions(ctx.db, onStatement), onStatement);
     const grouped = createGroupedAuditTransactions({
       db: recording,
       audit: fx.audit,
-      prefetchDataKeys: fx.dataKeys.prefetch,
+      prefetchDataKeys: (userIds) => fx.dataKeys.prefetchFor(recording, userIds),
       maxConcurrent: 1,
       maxBatch: 16,
     });

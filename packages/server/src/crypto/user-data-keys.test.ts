@@ -129,6 +129,28 @@ describeEachDatabase("user data keys", (ctx) => {
     await keys.prefetch(pool, ["pre-a"]);
   });
 
+  it("reads keys for a transaction before it begins, on the pool, and serves them inside it", async () => {
+    const [a, b] = [await keys.forWriting(ctx.db, "early-a"), await keys.forWriting(ctx.db, "early-b")];
+    const reads: string[] = [];
+    const pool = recordingPool(ctx.db, (sql) => reads.push(sql));
+    const into = keys.prefetchFor(pool, ["early-a", "early-b", "early-a"]);
+    assert.equal(reads.length, 1, "the read starts at once, before any transaction");
+    await ctx.db.transaction(async (raw) => {
+      const tx = recordingTransaction(raw, (sql) => assert.fail(`no statement expected: ${sql}`));
+      await into(tx);
+      assert.deepEqual(await keys.forWriting(tx, "early-a"), a);
+      assert.deepEqual(await keys.loadKey(tx, b.kid), b.key);
+    });
+    // A read that failed fails the transaction that takes it in, and nobody else.
+    const broken = { ...ctx.db, query: () => Promise.reject(new Error("read failed")) } as typeof ctx.db;
+    const failed = keys.prefetchFor(broken, ["early-a"]);
+    await new Promise((resolve) => setImmediate(resolve));
+    await assert.rejects(
+      ctx.db.transaction((tx) => failed(tx)),
+      /read failed/,
+    );
+  });
+
   it("forgets a transaction's keys when it erases one, and never remembers a key it created", async () => {
     await ctx.db.transaction(async (tx) => {
       const before = await keys.forWriting(tx, "memo-erased");

@@ -43,6 +43,15 @@ export interface UserDataKeys {
    */
   prefetch(q: Queryable, userIds: readonly string[]): Promise<void>;
   /**
+   * {@link UserDataKeys.prefetch} for a transaction about to begin: starts the read now, on `db`,
+   * so that it overlaps the transaction's BEGIN, and returns what puts the keys into that
+   * transaction's memory once it is open. Reading a key outside the transaction that seals under
+   * it is no weaker than inside: at READ COMMITTED the read takes no lock either way, so an erase
+   * may commit after it in both cases (the ciphertext is then unreadable, as erased data should
+   * be). A failed read fails the returned function, never the caller that started it.
+   */
+  prefetchFor(db: Queryable, userIds: readonly string[]): (tx: Transaction) => Promise<void>;
+  /**
    * The key with this id for decrypting; null when unknown or erased.
    *
    * @throws Error when a key with this id exists but cannot be unwrapped: a key ring missing an
@@ -132,6 +141,25 @@ export function createUserDataKeys(ring: KeyRing): UserDataKeys {
     );
   }
 
+  async function readForUsers(q: Queryable, userIds: readonly string[]): Promise<StoredKey[]> {
+    for (const userId of userIds) assertText(userId, "userId");
+    const { rows } = await q.query<StoredKey>(
+      "SELECT user_id, key_id, kek_id, wrapped FROM user_data_keys WHERE user_id = ANY($1::text[])",
+      [userIds],
+    );
+    return rows;
+  }
+
+  /** Keeps keys read for a transaction in its memory; a key already there stays as it is. */
+  function remember(memo: NonNullable<ReturnType<typeof memoOf>>, rows: readonly StoredKey[]): void {
+    for (const row of rows) {
+      if (memo.byUser.has(row.user_id)) continue;
+      const key = unwrapStored(row);
+      memo.byUser.set(row.user_id, { kid: row.key_id, key });
+      memo.byKid.set(row.key_id, key);
+    }
+  }
+
   async function readByUser(q: Queryable, userId: string): Promise<StoredKey | undefined> {
     const { rows } = await q.query<StoredKey>(
       "SELECT user_id, key_id, kek_id, wrapped FROM user_data_keys WHERE user_id = $1",
@@ -177,16 +205,20 @@ export function createUserDataKeys(ring: KeyRing): UserDataKeys {
       if (memo === undefined) return;
       const wanted = [...new Set(userIds)].filter((userId) => !memo.byUser.has(userId));
       if (wanted.length === 0) return;
-      for (const userId of wanted) assertText(userId, "userId");
-      const { rows } = await q.query<StoredKey>(
-        "SELECT user_id, key_id, kek_id, wrapped FROM user_data_keys WHERE user_id = ANY($1::text[])",
-        [wanted],
-      );
-      for (const row of rows) {
-        const key = unwrapStored(row);
-        memo.byUser.set(row.user_id, { kid: row.key_id, key });
-        memo.byKid.set(row.key_id, key);
-      }
+      remember(memo, await readForUsers(q, wanted));
+    },
+
+    prefetchFor(db: Queryable, userIds: readonly string[]) {
+      const wanted = [...new Set(userIds)];
+      const read = wanted.length === 0 ? Promise.resolve([]) : readForUsers(db, wanted);
+      // Awaited by the function below; this only keeps a read nobody awaits any more (the
+      // transaction failed to open) from being an unhandled rejection.
+      read.catch(() => {});
+      return async (tx: Transaction) => {
+        const memo = memoOf(tx);
+        const rows = await read;
+        if (memo !== undefined) remember(memo, rows);
+      };
     },
 
     async loadKey(q: Queryable, kid: string) {
