@@ -370,6 +370,27 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
     assert.match(keyReads[0] as string, /user_id = ANY/);
   });
 
+  it("reads a lone unit's data key on the pool alongside its BEGIN, not in its transaction", async () => {
+    const person = "prefetch-alone";
+    await fx.dataKeys.forWriting(ctx.db, person);
+    const reads: string[] = [];
+    const keyRead = (where: string) => (sql: string) => {
+      if (sql.includes("FROM user_data_keys")) reads.push(where);
+    };
+    const pool = recordingPool(ctx.db, keyRead("pool"));
+    const recording = recordingPool(recordingTransactions(ctx.db, keyRead("transaction")), keyRead("pool"));
+    const grouped = createGroupedAuditTransactions({
+      db: recording,
+      audit: fx.audit,
+      prefetchDataKeys: (userIds) => fx.dataKeys.prefetchFor(pool, userIds),
+    });
+    const value = await grouped.run(async () => ({ value: "alone", events: [sampleEvent(7_000, person)] }), {
+      sealsFor: person,
+    });
+    assert.equal(value, "alone");
+    assert.deepEqual(reads, ["pool"]);
+  });
+
   it("groups units into fewer transactions than units while transactions are busy", async () => {
     let transactions = 0;
     const counting = {

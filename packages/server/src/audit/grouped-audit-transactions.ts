@@ -62,7 +62,7 @@ export interface GroupedRunOptions {
   readonly orderKey?: string;
   /**
    * The person whose data key the unit seals under (its rows and its audit events): a batch
-   * reads all its units' keys with one statement before any unit runs.
+   * reads all its units' keys with one statement, alongside its BEGIN, before any unit runs.
    */
   readonly sealsFor?: string;
 }
@@ -151,9 +151,12 @@ export function createGroupedAuditTransactions(deps: {
   async function runBatch(batch: Unit[], attempt = 1, mode: "optimistic" | "guarded" = "optimistic"): Promise<void> {
     if (batch.length === 1) {
       const unit = batch[0] as Unit;
+      // Alone too, the unit's key is read alongside the BEGIN (see below).
+      const keys = unit.sealsFor === undefined ? undefined : deps.prefetchDataKeys?.([unit.sealsFor]);
       try {
         unit.resolve(
           await db.transaction(async (tx) => {
+            await keys?.(tx);
             const { value, events, last } = asEarly(await unit.work(tx));
             const late = last === undefined ? undefined : await last(tx);
             const all = late === undefined ? events : [...events, ...late.events];
@@ -178,7 +181,7 @@ export function createGroupedAuditTransactions(deps: {
     // Read alongside the BEGIN rather than after it: a round trip less in the batch, and batches
     // run one at a time, so their round trips set the pace of every audited write (DESIGN §4.12).
     const sealsFor = guarded ? [] : batch.flatMap((unit) => (unit.sealsFor === undefined ? [] : [unit.sealsFor]));
-    const keys = sealsFor.length > 1 ? deps.prefetchDataKeys?.(sealsFor) : undefined;
+    const keys = sealsFor.length > 0 ? deps.prefetchDataKeys?.(sealsFor) : undefined;
     try {
       await db.transaction(async (tx) => {
         const events: AuditEvent[] = [];
