@@ -11,11 +11,15 @@ export interface MeasuredLoad {
 
 /**
  * Runs the keep-alive load generator in a worker thread and samples this process's and
- * PostgreSQL's CPU at the edges of its measured window. Sampling around the whole run instead
+ * PostgreSQL's CPU at the edges of its measured window (and calls `onWindow` there, for other
+ * figures to sample). Sampling around the whole run instead
  * would charge every request a share of the worker's start-up (copying tens of megabytes of
  * prepared requests into it) and of the warm-up, which skews the figure most for slow phases.
  */
-export function measuredLoad(options: LoadOptions): Promise<MeasuredLoad> {
+export function measuredLoad(
+  options: LoadOptions,
+  hooks: { readonly onWindow?: (edge: "start" | "end") => void } = {},
+): Promise<MeasuredLoad> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL("./keep-alive-load.ts", import.meta.url), { workerData: options });
     let start: CpuSample | null = null;
@@ -24,6 +28,7 @@ export function measuredLoad(options: LoadOptions): Promise<MeasuredLoad> {
       if (message.type === "window") {
         if (message.edge === "start") start = sampleCpu();
         else end = sampleCpu();
+        hooks.onWindow?.(message.edge);
         return;
       }
       if (start === null || end === null) {

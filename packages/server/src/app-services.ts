@@ -11,6 +11,7 @@ import { createDecisionNonces } from "./approvals/decision-nonces.ts";
 import { createReceiptSigner, type ReceiptSigner } from "./approvals/receipt-signer.ts";
 import { type AuditLog, createAuditLog } from "./audit/audit-log.ts";
 import { createAuditSink } from "./audit/create-audit-sink.ts";
+import { groupCommitMetrics } from "./audit/group-commit-metrics.ts";
 import { createGroupedAuditTransactions } from "./audit/grouped-audit-transactions.ts";
 import { type AttemptLimiter, createAttemptLimiter } from "./auth-guards/attempt-limiter.ts";
 import type { Clock } from "./clock.ts";
@@ -124,6 +125,7 @@ export function createAppServices(base: AppServicesBase, overrides: Partial<AppS
         db: base.db,
         audit,
         prefetchDataKeys: (userIds) => userDataKeys.prefetchFor(base.db, userIds),
+        onCommitted: groupCommitMetrics(metrics),
       }),
       dataKeys: userDataKeys,
       blockers: createBlockerReader(base.db),

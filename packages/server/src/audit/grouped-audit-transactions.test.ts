@@ -4,7 +4,9 @@ import { recordingPool, recordingTransactions } from "../../test-support/recordi
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import type { Transaction } from "../db/database.ts";
 import { createTickBatcher, createTickBatcherPer } from "../db/tick-batcher.ts";
-import { createGroupedAuditTransactions } from "./grouped-audit-transactions.ts";
+import { createMetricsRegistry } from "../metrics/metrics-registry.ts";
+import { groupCommitMetrics, readGroupCommitTotals } from "./group-commit-metrics.ts";
+import { createGroupedAuditTransactions, type GroupCommitReport } from "./grouped-audit-transactions.ts";
 import { type AuditFixture, createAuditFixture, sampleEvent } from "./test-support/audit-fixtures.ts";
 import { verifyAuditLog } from "./verify-audit-log.ts";
 
@@ -411,6 +413,52 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
       ),
     );
     assert.ok(transactions <= 4, `64 units took ${transactions} transactions`);
+  });
+
+  it("reports each transaction that committed, with the units it carried, and none that failed", async () => {
+    const reports: GroupCommitReport[] = [];
+    const grouped = createGroupedAuditTransactions({
+      db: ctx.db,
+      audit: fx.audit,
+      maxBatch: 16,
+      onCommitted: (report) => reports.push(report),
+    });
+    const { promise: gate, resolve: release } = Promise.withResolvers<void>();
+    const first = grouped.run(async () => {
+      await gate;
+      return { value: 0, events: [sampleEvent(8_000)] };
+    });
+    // Queued behind the first: one batch of four, one of which fails (so it runs again guarded).
+    const rest = [1, 2, 3, 4].map((k) =>
+      grouped.run(async () => {
+        if (k === 3) throw new Error("refused");
+        return { value: k, events: [sampleEvent(8_000 + k)] };
+      }),
+    );
+    release();
+    await first;
+    const settled = await Promise.allSettled(rest);
+    assert.deepEqual(
+      settled.map((r) => r.status),
+      ["fulfilled", "fulfilled", "rejected", "fulfilled"],
+    );
+    // A lone unit that fails commits nothing, so nothing is reported for it.
+    await assert.rejects(grouped.run(async () => Promise.reject(new Error("alone and refused"))));
+    assert.deepEqual(
+      reports.map((report) => report.units),
+      [1, 4],
+    );
+    for (const report of reports) assert.ok(report.ms > 0 && Number.isFinite(report.ms));
+
+    const metrics = createMetricsRegistry();
+    const count = groupCommitMetrics(metrics);
+    for (const report of reports) count(report);
+    const totals = readGroupCommitTotals(metrics);
+    assert.equal(totals.transactions, 2);
+    assert.equal(totals.units, 5);
+    const summed = reports.reduce((sum, report) => sum + report.ms, 0) / 1000;
+    assert.ok(Math.abs(totals.seconds - summed) < 1e-9);
+    assert.match(metrics.render(), /^countersign_group_commit_units_total 5$/m);
   });
 
   it("a lone unit that fails rolls back and rejects with its own error", async () => {

@@ -67,6 +67,17 @@ export interface GroupedRunOptions {
   readonly sealsFor?: string;
 }
 
+/**
+ * A committed transaction of the group commit, for metrics: with one running at a time, the
+ * time they take bounds how fast audited writes go (bench/approvals.ts prints them).
+ */
+export interface GroupCommitReport {
+  /** Units it carried (the batch's size; a guarded run counts its failed units too). */
+  readonly units: number;
+  /** From asking for its connection to its commit, in milliseconds. */
+  readonly ms: number;
+}
+
 /** How a unit of a batch ended, told to its caller once the batch's transaction is over. */
 interface Settled {
   readonly unit: Unit;
@@ -130,6 +141,8 @@ export function createGroupedAuditTransactions(deps: {
   maxBatch?: number;
   /** Transactions in flight at once before units queue up into batches (default 1). */
   maxConcurrent?: number;
+  /** Told of every transaction that committed: how many units it carried, and how long it took. */
+  onCommitted?: (report: GroupCommitReport) => void;
 }): GroupedAuditTransactions {
   const { db, audit } = deps;
   const maxBatch = deps.maxBatch ?? 32;
@@ -153,17 +166,18 @@ export function createGroupedAuditTransactions(deps: {
       const unit = batch[0] as Unit;
       // Alone too, the unit's key is read alongside the BEGIN (see below).
       const keys = unit.sealsFor === undefined ? undefined : deps.prefetchDataKeys?.([unit.sealsFor]);
+      const started = performance.now();
       try {
-        unit.resolve(
-          await db.transaction(async (tx) => {
-            await keys?.(tx);
-            const { value, events, last } = asEarly(await unit.work(tx));
-            const late = last === undefined ? undefined : await last(tx);
-            const all = late === undefined ? events : [...events, ...late.events];
-            if (all.length > 0) await audit.appendAll(tx, all);
-            return late === undefined ? value : late.value;
-          }),
-        );
+        const value = await db.transaction(async (tx) => {
+          await keys?.(tx);
+          const { value, events, last } = asEarly(await unit.work(tx));
+          const late = last === undefined ? undefined : await last(tx);
+          const all = late === undefined ? events : [...events, ...late.events];
+          if (all.length > 0) await audit.appendAll(tx, all);
+          return late === undefined ? value : late.value;
+        });
+        unit.resolve(value);
+        deps.onCommitted?.({ units: 1, ms: performance.now() - started });
       } catch (error) {
         unit.reject(error);
       }
@@ -182,6 +196,7 @@ export function createGroupedAuditTransactions(deps: {
     // run one at a time, so their round trips set the pace of every audited write (DESIGN §4.12).
     const sealsFor = guarded ? [] : batch.flatMap((unit) => (unit.sealsFor === undefined ? [] : [unit.sealsFor]));
     const keys = sealsFor.length > 0 ? deps.prefetchDataKeys?.(sealsFor) : undefined;
+    const started = performance.now();
     try {
       await db.transaction(async (tx) => {
         const events: AuditEvent[] = [];
@@ -258,10 +273,12 @@ export function createGroupedAuditTransactions(deps: {
       for (const unit of batch) unit.reject(error);
       return;
     }
+    const ms = performance.now() - started;
     for (const { unit, ok, value } of settled) {
       if (ok) unit.resolve(value);
       else unit.reject(value);
     }
+    deps.onCommitted?.({ units: batch.length, ms });
   }
 
   return Object.freeze({
