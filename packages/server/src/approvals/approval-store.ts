@@ -64,7 +64,8 @@ export const insertApprovalInTurn: (tx: Queryable, approval: NewApproval) => Pro
 
 // Every column of the row but `sealed`, which the caller has in hand: returning it would send
 // each request's largest value straight back.
-const INSERTED_COLUMNS = APPROVAL_COLUMNS.split(", ")
+const INSERTED_COLUMNS = APPROVAL_COLUMNS.split(",")
+  .map((column) => column.trim())
   .filter((column) => column !== "sealed")
   .map((column) => `r.${column}`)
   .join(", ");
