@@ -78,6 +78,15 @@ describeEachDatabase("the push notifier", (ctx) => {
     agent = await kit.newAgent(alice);
   });
 
+  /** A new request of `person`'s, as the notifier gets it after its commit (its payload is never opened here). */
+  const requestOf = (person: TestPerson) => ({
+    id: `apr_${randomBytes(16).toString("base64url")}`,
+    user_id: person.userId,
+    action_type: "deploy.production",
+    sealed: "v1.unread",
+    expires_at: new Date(kit.clock.now() + 60_000),
+  });
+
   const until = async (condition: () => boolean) => {
     for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.ok(condition(), "condition not reached");
@@ -134,17 +143,36 @@ describeEachDatabase("the push notifier", (ctx) => {
     });
     // Requests of people with no subscription: nothing is sent, only the reads are made.
     const people = [await kit.newPerson(), await kit.newPerson(), await kit.newPerson()];
-    const row = (i: number) => ({
-      id: `apr_${randomBytes(16).toString("base64url")}`,
-      user_id: (people[i % people.length] as TestPerson).userId,
-      action_type: "deploy.production",
-      sealed: "v1.unread",
-      expires_at: new Date(kit.clock.now() + 60_000),
-    });
+    const row = (i: number) => requestOf(people[i % people.length] as TestPerson);
     // A group commit's requests, all in one turn.
     for (let i = 0; i < 12; i++) quiet.approvalCreated(row(i));
     await quiet.idle();
     assert.equal(reads.length, 1, "one read for the twelve, not one per pair the queue lets through");
+  });
+
+  it("drops, and reports, the requests past maxQueued that wait for their fan-out", async () => {
+    const config = createTestConfig();
+    const errors: string[] = [];
+    const bounded = createPushNotifier({
+      db: ctx.db,
+      clock: { now: () => kit.clock.now() },
+      dataKeys: createUserDataKeys(createKeyRingFromConfig(config)),
+      subscriptions,
+      concurrency: 2,
+      maxQueued: 3,
+      senders: { webpush: async () => ({ kind: "delivered" }) },
+      onError: (error) => errors.push((error as Error).message),
+    });
+    const person = await kit.newPerson();
+    for (let i = 0; i < 5; i++) {
+      bounded.approvalCreated(requestOf(person));
+    }
+    assert.deepEqual(errors, ["push queue full", "push queue full"]);
+    await bounded.idle();
+    // Once they have gone through, there is room again.
+    bounded.approvalCreated(requestOf(person));
+    await bounded.idle();
+    assert.equal(errors.length, 2);
   });
 
   it("reads the subscriptions of many people in one statement, none for someone who turned notifications off", async () => {

@@ -40,6 +40,12 @@ export interface PushNotifierDeps {
   readonly senders: { readonly [K in PushKind]?: PushSender<Extract<PushTarget, { kind: K }>> };
   /** Pushes in flight at once. */
   readonly concurrency: number;
+  /**
+   * Requests waiting for their fan-out, and pushes waiting for a slot, at most each (default
+   * 10,000): past that a push is dropped and reported as "push queue full", so a flood of
+   * requests or a stalled push service cannot grow memory without bound.
+   */
+  readonly maxQueued?: number;
   /** How long to wait before the one retry of a 429, 5xx or network failure. */
   readonly retryDelayMs?: number;
   /** Every delivery's outcome (metrics, logs). */
@@ -49,7 +55,7 @@ export interface PushNotifierDeps {
 }
 
 const DEFAULT_RETRY_DELAY_MS = 15_000;
-const MAX_QUEUED = 10_000;
+const DEFAULT_MAX_QUEUED = 10_000;
 
 /**
  * Builds the notifier (DESIGN §4.10, T-3). For each new request it reads, off the request path,
@@ -72,7 +78,8 @@ const MAX_QUEUED = 10_000;
 export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
   const { db, clock, dataKeys, subscriptions, senders, onError } = deps;
   const retryDelayMs = deps.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
-  const queue = createTaskQueue({ concurrency: deps.concurrency, maxQueued: MAX_QUEUED, onError });
+  const maxQueued = deps.maxQueued ?? DEFAULT_MAX_QUEUED;
+  const queue = createTaskQueue({ concurrency: deps.concurrency, maxQueued, onError });
   // Each scheduled retry: its timer and what resolves its entry in `pendingRetries`.
   const retries = new Map<NodeJS.Timeout, () => void>();
   const pendingRetries = new Set<Promise<void>>();
@@ -188,7 +195,7 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
   return {
     approvalCreated(row) {
       if (!active) return;
-      if (fanningOut.size >= MAX_QUEUED) {
+      if (fanningOut.size >= maxQueued) {
         onError(new Error("push queue full"));
         return;
       }
