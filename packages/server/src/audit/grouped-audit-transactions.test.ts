@@ -6,9 +6,32 @@ import type { Transaction } from "../db/database.ts";
 import { createTickBatcher, createTickBatcherPer } from "../db/tick-batcher.ts";
 import { createMetricsRegistry } from "../metrics/metrics-registry.ts";
 import { groupCommitMetrics, readGroupCommitTotals } from "./group-commit-metrics.ts";
-import { createGroupedAuditTransactions, type GroupCommitReport } from "./grouped-audit-transactions.ts";
+import {
+  createGroupedAuditTransactions,
+  type GroupCommitReport,
+  type GroupedAuditTransactions,
+} from "./grouped-audit-transactions.ts";
 import { type AuditFixture, createAuditFixture, sampleEvent } from "./test-support/audit-fixtures.ts";
 import { verifyAuditLog } from "./verify-audit-log.ts";
+
+/**
+ * Queues the units `queue` starts behind a unit that holds the only transaction slot until they
+ * are all queued, so they form one batch; returns how each settled.
+ */
+async function behindOneUnit<T>(
+  grouped: GroupedAuditTransactions,
+  queue: () => Promise<T>[],
+): Promise<PromiseSettledResult<T>[]> {
+  const { promise: gate, resolve: release } = Promise.withResolvers<void>();
+  const first = grouped.run(async () => {
+    await gate;
+    return { value: 0, events: [] };
+  });
+  const units = queue();
+  release();
+  await first;
+  return Promise.allSettled(units);
+}
 
 describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
   let fx: AuditFixture;
@@ -312,15 +335,7 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
           return { value: id, events: [sampleEvent(id)] };
         },
       }));
-    const { promise: gate, resolve: release } = Promise.withResolvers<void>();
-    const first = grouped.run(async () => {
-      await gate;
-      return { value: 0, events: [] };
-    });
-    const units = [unit(8001), unit(8002), unit(8003), unit(8004)];
-    release();
-    await first;
-    const settled = await Promise.allSettled(units);
+    const settled = await behindOneUnit(grouped, () => [unit(8001), unit(8002), unit(8003), unit(8004)]);
     // 8003 is taken: the shared INSERT fails for all four, the batch runs again with a savepoint
     // per unit, and there only 8003's own insert fails, with the database's error.
     assert.deepEqual(
@@ -355,19 +370,17 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
       maxConcurrent: 1,
       maxBatch: 16,
     });
-    const { promise: gate, resolve: release } = Promise.withResolvers<void>();
-    const first = grouped.run(async () => {
-      await gate;
-      return { value: 0, events: [] };
-    });
     // Six units sealing for three people, each with an audit event sealed under its person's key.
-    const units = Array.from({ length: 6 }, (_, k) => {
-      const person = people[k % 3] as string;
-      return grouped.run(async () => ({ value: k, events: [sampleEvent(6_000 + k, person)] }), { sealsFor: person });
-    });
-    release();
-    await first;
-    assert.deepEqual(await Promise.all(units), [0, 1, 2, 3, 4, 5]);
+    const settled = await behindOneUnit(grouped, () =>
+      Array.from({ length: 6 }, (_, k) => {
+        const person = people[k % 3] as string;
+        return grouped.run(async () => ({ value: k, events: [sampleEvent(6_000 + k, person)] }), { sealsFor: person });
+      }),
+    );
+    assert.deepEqual(
+      settled.map((r) => (r.status === "fulfilled" ? r.value : r.reason)),
+      [0, 1, 2, 3, 4, 5],
+    );
     assert.equal(keyReads.length, 1, keyReads.join("\n"));
     assert.match(keyReads[0] as string, /user_id = ANY/);
   });
@@ -423,21 +436,15 @@ describeEachDatabase("grouped audit transactions (group commit)", (ctx) => {
       maxBatch: 16,
       onCommitted: (report) => reports.push(report),
     });
-    const { promise: gate, resolve: release } = Promise.withResolvers<void>();
-    const first = grouped.run(async () => {
-      await gate;
-      return { value: 0, events: [sampleEvent(8_000)] };
-    });
-    // Queued behind the first: one batch of four, one of which fails (so it runs again guarded).
-    const rest = [1, 2, 3, 4].map((k) =>
-      grouped.run(async () => {
-        if (k === 3) throw new Error("refused");
-        return { value: k, events: [sampleEvent(8_000 + k)] };
-      }),
+    // Queued behind a lone first unit: one batch of four, one of which fails (so it runs again guarded).
+    const settled = await behindOneUnit(grouped, () =>
+      [1, 2, 3, 4].map((k) =>
+        grouped.run(async () => {
+          if (k === 3) throw new Error("refused");
+          return { value: k, events: [sampleEvent(8_000 + k)] };
+        }),
+      ),
     );
-    release();
-    await first;
-    const settled = await Promise.allSettled(rest);
     assert.deepEqual(
       settled.map((r) => r.status),
       ["fulfilled", "fulfilled", "rejected", "fulfilled"],
