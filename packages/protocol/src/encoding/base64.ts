@@ -14,7 +14,22 @@ function reverse(alphabet: string): Int16Array {
 const STANDARD_REVERSE = reverse(STANDARD);
 const URL_SAFE_REVERSE = reverse(URL_SAFE);
 
+// The alphabets as ASCII codes, for the long-input path of `encode`.
+const STANDARD_CODES = Uint8Array.from(STANDARD, (c) => c.charCodeAt(0));
+const URL_SAFE_CODES = Uint8Array.from(URL_SAFE, (c) => c.charCodeAt(0));
+const PAD = 0x3d; // "="
+// Base64 is ASCII, which UTF-8 decodes byte for byte.
+const ASCII = new TextDecoder();
+/**
+ * From this many input bytes, `encode` writes character codes into bytes and decodes them in one
+ * native call, instead of growing a string a character at a time: measured on Node 24, 1.5 kB
+ * (a sealed approval) in 3.1 µs instead of 11.5, 300 bytes in 1.1 instead of 2.3; below about
+ * 100 bytes the decoder's call costs more than it saves (16 bytes: 0.65 µs against 0.16).
+ */
+const LONG_INPUT = 96;
+
 function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
+  if (bytes.length >= LONG_INPUT) return encodeLong(bytes, alphabet === STANDARD ? STANDARD_CODES : URL_SAFE_CODES, pad);
   let out = "";
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
@@ -30,6 +45,30 @@ function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
     out += (alphabet[n >>> 18] as string) + alphabet[(n >>> 12) & 63] + alphabet[(n >>> 6) & 63] + (pad ? "=" : "");
   }
   return out;
+}
+
+/** `encode` for long inputs: the same characters, written as ASCII codes and decoded at once. */
+function encodeLong(bytes: Uint8Array, codes: Uint8Array, pad: boolean): string {
+  const full = bytes.length - (bytes.length % 3);
+  const rest = bytes.length - full;
+  // RFC 4648 §4: 4 characters per 3 bytes; a final 1 or 2 bytes make 2 or 3, padded to 4.
+  const out = new Uint8Array((full / 3) * 4 + (rest === 0 ? 0 : pad ? 4 : rest + 1));
+  let o = 0;
+  for (let i = 0; i < full; i += 3) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out[o++] = codes[n >>> 18] as number;
+    out[o++] = codes[(n >>> 12) & 63] as number;
+    out[o++] = codes[(n >>> 6) & 63] as number;
+    out[o++] = codes[n & 63] as number;
+  }
+  if (rest > 0) {
+    const n = ((bytes[full] as number) << 16) | (rest === 2 ? (bytes[full + 1] as number) << 8 : 0);
+    out[o++] = codes[n >>> 18] as number;
+    out[o++] = codes[(n >>> 12) & 63] as number;
+    if (rest === 2) out[o++] = codes[(n >>> 6) & 63] as number;
+    if (pad) out.fill(PAD, o);
+  }
+  return ASCII.decode(out);
 }
 
 function decode(text: string, table: Int16Array, padded: boolean): Uint8Array | null {
