@@ -29,7 +29,9 @@ const ASCII = new TextDecoder();
 const LONG_INPUT = 96;
 
 function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
-  if (bytes.length >= LONG_INPUT) return encodeLong(bytes, alphabet === STANDARD ? STANDARD_CODES : URL_SAFE_CODES, pad);
+  if (bytes.length >= LONG_INPUT) {
+    return encodeLong(bytes, alphabet === STANDARD ? STANDARD_CODES : URL_SAFE_CODES, pad);
+  }
   let out = "";
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
