@@ -1,4 +1,15 @@
 export {
+  type AgentApprovalView,
+  APPROVAL_REASONS,
+  APPROVAL_STATUSES,
+  type ApprovalReason,
+  type ApprovalStatus,
+  isTerminalStatus,
+  type PersonApprovalView,
+  type StoredDisplayPayload,
+  type TerminalApprovalStatus,
+} from "./approvals/approval-views.ts";
+export {
   DECISION_CHALLENGE_VERSION,
   type Decision,
   type DecisionChallengeInput,

@@ -1,31 +1,15 @@
-import { CountersignError } from "@countersign/protocol";
+import {
+  APPROVAL_REASONS,
+  APPROVAL_STATUSES,
+  type ApprovalReason,
+  type ApprovalStatus,
+  CountersignError,
+  isTerminalStatus,
+} from "@countersign/protocol";
 
-/**
- * The states of an approval request (DESIGN §4.4): `pending → delivered → approved | rejected | expired | canceled`.
- *
- * @example
- * ```ts
- * const open: ApprovalStatus[] = ["pending", "delivered"];
- * ```
- */
-export type ApprovalStatus = "pending" | "delivered" | "approved" | "rejected" | "expired" | "canceled";
-
-/**
- * Why a request ended other than by a plain decision (docs/webhooks.md lists them).
- *
- * @example
- * ```ts
- * if (outcome.reason === "not_requested") alert("the person did not ask for this; the agent is suspended");
- * ```
- */
-export type ApprovalReason =
-  | "number_mismatch"
-  | "not_requested"
-  | "expired"
-  | "canceled_by_agent"
-  | "agent_revoked"
-  | "credentials_rotated"
-  | "agent_suspended";
+// The states and reasons, and which are final, are the protocol package's, shared with the
+// server and the app.
+export { type ApprovalReason, type ApprovalStatus, isTerminalStatus };
 
 /**
  * An approval request as its agent sees it: the server's answer to create, poll, stream and cancel.
@@ -61,29 +45,8 @@ export interface ApprovalState {
   readonly receipt: string | null;
 }
 
-const STATUSES: ReadonlySet<string> = new Set(["pending", "delivered", "approved", "rejected", "expired", "canceled"]);
-const TERMINAL: ReadonlySet<string> = new Set(["approved", "rejected", "expired", "canceled"]);
-const REASONS: ReadonlySet<string> = new Set([
-  "number_mismatch",
-  "not_requested",
-  "expired",
-  "canceled_by_agent",
-  "agent_revoked",
-  "credentials_rotated",
-  "agent_suspended",
-]);
-
-/**
- * Whether a status is final. Terminal states never change (the database enforces it).
- *
- * @example
- * ```ts
- * if (isTerminalStatus(state.status)) console.log("decided:", state.status);
- * ```
- */
-export function isTerminalStatus(status: ApprovalStatus): status is "approved" | "rejected" | "expired" | "canceled" {
-  return TERMINAL.has(status);
-}
+const STATUSES: ReadonlySet<string> = new Set(APPROVAL_STATUSES);
+const REASONS: ReadonlySet<string> = new Set(APPROVAL_REASONS);
 
 /**
  * Reads the server's JSON view of an approval (`AgentApprovalSchema`) into an {@link ApprovalState}.

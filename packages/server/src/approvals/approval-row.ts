@@ -1,25 +1,12 @@
+import type { ApprovalReason, ApprovalStatus } from "@countersign/protocol";
 import type { AgentAuthMode } from "../agent-auth/agent-request.ts";
-import type { ApprovalStatus } from "../notify/approval-event.ts";
 
-export type { ApprovalStatus };
-
-/** Why a request ended other than by a plain decision (migration 008). */
-export type ApprovalReason =
-  | "number_mismatch"
-  | "not_requested"
-  | "expired"
-  | "canceled_by_agent"
-  | "agent_revoked"
-  | "credentials_rotated"
-  | "agent_suspended";
+export { isTerminalStatus as isTerminal } from "@countersign/protocol";
+// The states and reasons (migration 008's CHECK constraints) are defined once, with the views.
+export type { ApprovalReason, ApprovalStatus };
 
 /** States a request can still leave: the person may decide, the agent may cancel. */
 export const OPEN_STATUSES: readonly ApprovalStatus[] = ["pending", "delivered"];
-
-/** Whether a request has reached a state that never changes again. */
-export function isTerminal(status: ApprovalStatus): boolean {
-  return status !== "pending" && status !== "delivered";
-}
 
 /** A row of `approval_requests` (migration 008) as read. */
 export interface ApprovalRow {

@@ -1,3 +1,4 @@
+import { APPROVAL_REASONS, APPROVAL_STATUSES } from "@countersign/protocol";
 import { Type } from "typebox";
 
 /** The JSON schemas of the approval routes (OpenAPI at /openapi.json; DESIGN §4.4–4.7). */
@@ -6,24 +7,8 @@ export const ErrorRef = { $ref: "ErrorBody#" };
 
 const Timestamp = Type.String({ format: "date-time" });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
-const Status = Type.Union([
-  Type.Literal("pending"),
-  Type.Literal("delivered"),
-  Type.Literal("approved"),
-  Type.Literal("rejected"),
-  Type.Literal("expired"),
-  Type.Literal("canceled"),
-]);
-const Reason = Type.Union([
-  Type.Literal("number_mismatch"),
-  Type.Literal("not_requested"),
-  Type.Literal("expired"),
-  Type.Literal("canceled_by_agent"),
-  Type.Literal("agent_revoked"),
-  Type.Literal("credentials_rotated"),
-  Type.Literal("agent_suspended"),
-  Type.Null(),
-]);
+const Status = Type.Enum(APPROVAL_STATUSES);
+const Reason = Type.Union([Type.Enum(APPROVAL_REASONS), Type.Null()]);
 const Hash = Type.String({ pattern: "^sha256:[0-9a-f]{64}$" });
 const NullableHash = Type.Union([Hash, Type.Null()], {
   description: "Null on an end-to-end request until the person decides: the server cannot read its context.",

@@ -1,16 +1,8 @@
-import type { DisplayPayload, SealedContext } from "@countersign/protocol";
+import type { SealedContext, StoredDisplayPayload } from "@countersign/protocol";
 import { decryptFieldText, encryptField, type FieldContext } from "../crypto/field-cipher.ts";
 import { fieldKeyId } from "../crypto/field-key-id.ts";
 import type { UserDataKeys } from "../crypto/user-data-keys.ts";
 import type { Queryable } from "../db/database.ts";
-
-/**
- * The display payload as the server holds it. For an end-to-end request `context` is null: the
- * server has only `context_e2e`, which the app decrypts into `context` before rendering and hashing.
- */
-export type StoredDisplayPayload = Omit<DisplayPayload, "context"> & {
-  readonly context: DisplayPayload["context"] | null;
-};
 
 /** What an approval keeps sealed: everything the app shows, and the number the person types. */
 export interface SealedApproval {

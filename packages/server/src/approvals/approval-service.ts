@@ -1,4 +1,4 @@
-import { CountersignError } from "@countersign/protocol";
+import { CountersignError, type PersonApprovalView } from "@countersign/protocol";
 import type { AuthenticatedAgent } from "../agent-auth/agent-request.ts";
 import type { InFlightApprovals, InFlightCancelReason } from "../agents/in-flight-approvals.ts";
 import type { Transaction } from "../db/database.ts";
@@ -17,7 +17,6 @@ import {
   markDelivered,
   recordPoll,
 } from "./approval-store.ts";
-import type { PersonApprovalView } from "./approval-views.ts";
 import { toPersonView } from "./approval-views.ts";
 import { type CreateApprovalInput, type CreatedApproval, createApproval, expireLazily } from "./create-approval.ts";
 import { type DecidingPerson, type DecisionInput, type DecisionOutcome, decideApproval } from "./decide-approval.ts";

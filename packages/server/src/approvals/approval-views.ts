@@ -1,32 +1,9 @@
-import type { SealedContext } from "@countersign/protocol";
+import type { AgentApprovalView, PersonApprovalView, StoredDisplayPayload } from "@countersign/protocol";
 import { type ApprovalRow, isTerminal } from "./approval-row.ts";
-import type { SealedApproval, StoredDisplayPayload } from "./approval-seal.ts";
+import type { SealedApproval } from "./approval-seal.ts";
 
-/** An approval as its agent sees it (DESIGN §4.4): the answer of create, poll and the SSE stream. */
-export interface AgentApprovalView {
-  id: string;
-  status: ApprovalRow["status"];
-  reason: ApprovalRow["reason"];
-  action_type: string;
-  /** The number the agent shows its person while the request is open; null once decided. */
-  number_match: string | null;
-  /** Null on an end-to-end request until decided (the agent hashes it locally: DESIGN §4.11). */
-  display_payload_hash: string | null;
-  /**
-   * End-to-end requests, in the answer to creation only: every display payload field but
-   * `context`, so the agent computes the display hash over its plaintext context.
-   */
-  display_payload?: Omit<StoredDisplayPayload, "context">;
-  created_at: string;
-  expires_at: string;
-  /** Seconds left, 0 once expired or decided. */
-  expires_in: number;
-  /** Seconds to wait between polls; faster gets 429 `slow_down`. */
-  interval: number;
-  decided_at: string | null;
-  /** The signed receipt (DESIGN §4.7), once approved. */
-  receipt: string | null;
-}
+// The views' shapes are the protocol package's, which the agent SDK and the app read them by;
+// this file builds them from rows.
 
 /**
  * The agent's view of a row; `number` only while open. `display`, given with the answer to
@@ -57,32 +34,6 @@ export function toAgentView(
     decided_at: row.decided_at?.toISOString() ?? null,
     receipt: row.receipt,
   };
-}
-
-/** An approval as the person's app sees it: everything shown, but never the number. */
-export interface PersonApprovalView {
-  id: string;
-  status: ApprovalRow["status"];
-  reason: ApprovalRow["reason"];
-  agent_id: string;
-  auth_mode: ApprovalRow["auth_mode"];
-  action_type: string;
-  /** Null only when the owner's data key was erased; its `context` is null on an end-to-end request. */
-  display_payload: StoredDisplayPayload | null;
-  /** Null on an end-to-end request until decided: the app hashes what it decrypted and rendered. */
-  display_payload_hash: string | null;
-  /** Whether the context is end-to-end encrypted (DESIGN §4.11). */
-  e2e: boolean;
-  /** The encrypted context for the app to open with the account private key; null when plaintext. */
-  context_e2e: SealedContext | null;
-  /** Wrong numbers left before the request is rejected (T-1). */
-  number_attempts_remaining: number;
-  created_at: string;
-  expires_at: string;
-  delivered_at: string | null;
-  decided_at: string | null;
-  receipt: string | null;
-  has_evidence: boolean;
 }
 
 /**

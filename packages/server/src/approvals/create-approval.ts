@@ -5,6 +5,7 @@ import {
   fromBase64Url,
   randomBytes,
   type SealedContext,
+  type StoredDisplayPayload,
   toBase64Url,
   utf8,
 } from "@countersign/protocol";
@@ -14,7 +15,7 @@ import type { Transaction } from "../db/database.ts";
 import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import type { ApprovalRow } from "./approval-row.ts";
-import { openApproval, type StoredDisplayPayload, sealApproval } from "./approval-seal.ts";
+import { openApproval, sealApproval } from "./approval-seal.ts";
 import { type Blockers, expireOne, findOpenFor, insertApprovalInTurn } from "./approval-store.ts";
 import { assertDisplayContext, assertDisplayText } from "./display-text.ts";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { APPROVAL_STATUSES, parseApprovalEvent } from "./approval-event.ts";
+import { APPROVAL_STATUSES } from "@countersign/protocol";
+import { parseApprovalEvent } from "./approval-event.ts";
 import { sampleApprovalEvent, testId } from "./test-support/event-fixtures.ts";
 
 describe("parseApprovalEvent", () => {

@@ -1,15 +1,4 @@
-/** The states of an approval request (DESIGN §4.4): `pending → delivered → approved | rejected | expired | canceled`. */
-export type ApprovalStatus = "pending" | "delivered" | "approved" | "rejected" | "expired" | "canceled";
-
-/** Every {@link ApprovalStatus}, in lifecycle order. */
-export const APPROVAL_STATUSES: readonly ApprovalStatus[] = Object.freeze([
-  "pending",
-  "delivered",
-  "approved",
-  "rejected",
-  "expired",
-  "canceled",
-]);
+import { APPROVAL_STATUSES, type ApprovalStatus } from "@countersign/protocol";
 
 /** What an {@link ApprovalEvent} announces: a request was created, or its state changed. */
 export type ApprovalEventType = "approval.created" | "approval.updated";

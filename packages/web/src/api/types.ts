@@ -1,30 +1,8 @@
-import type { DisplayPayload } from "@countersign/protocol";
+import type { ApprovalStatus, PersonApprovalView } from "@countersign/protocol";
 
-/** The states of an approval request (DESIGN §4.4). */
-export type ApprovalStatus = "pending" | "delivered" | "approved" | "rejected" | "expired" | "canceled";
-
-/** An approval request as `GET /v1/me/approvals` shows it to its person. */
-export interface Approval {
-  id: string;
-  status: ApprovalStatus;
-  reason: string | null;
-  agent_id: string;
-  auth_mode: string;
-  action_type: string;
-  display_payload: DisplayPayload | null;
-  /** Null for an end-to-end request: the server cannot compute it, the app does (spec §3). */
-  display_payload_hash: string | null;
-  /** True when `context_e2e` carries the context and `display_payload.context` is null. */
-  e2e?: boolean;
-  context_e2e?: SealedContextView | null;
-  number_attempts_remaining: number;
-  created_at: string;
-  expires_at: string;
-  delivered_at: string | null;
-  decided_at: string | null;
-  receipt: string | null;
-  has_evidence: boolean;
-}
+/** An approval request as `GET /v1/me/approvals` shows it to its person: the server's own view type. */
+export type Approval = PersonApprovalView;
+export type { ApprovalStatus };
 
 /** What a decision needs besides the person: the single-use nonce and the passkeys allowed. */
 export interface DecisionTicket {

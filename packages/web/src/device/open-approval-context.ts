@@ -1,4 +1,5 @@
 import { CountersignError, type DisplayPayload, type E2eBinding, openContext } from "@countersign/protocol";
+import { asServed } from "../api/served-payload.ts";
 import type { Approval } from "../api/types.ts";
 import { accountPrivateKey, keyring } from "./keyring.ts";
 
@@ -38,11 +39,10 @@ export async function openApprovalContext(
 ): Promise<{ payload: DisplayPayload | null; context: ContextState }> {
   const shown = approval.display_payload;
   const sealed = approval.context_e2e;
-  if (shown === null || approval.e2e !== true || sealed == null) return { payload: shown, context: { kind: "plain" } };
+  if (shown === null) return { payload: null, context: { kind: "plain" } };
+  if (approval.e2e !== true || sealed == null) return { payload: asServed(shown), context: { kind: "plain" } };
   const key = accountPrivateKey(sealed.kid);
-  // Typed as the display payload, but with the null context the server served: the hash of a
-  // rejection without reading is over exactly that.
-  const hidden = { ...shown, context: null } as unknown as DisplayPayload;
+  const hidden = asServed({ ...shown, context: null });
   if (key === null) {
     // Unlocked, but with another key set: the request was sealed to a key set since replaced.
     if (keyring.value.status === "unlocked") {

@@ -9,6 +9,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api/api.ts";
 import { ApiError } from "../api/api-error.ts";
 import { decisionBody } from "../api/decision-body.ts";
+import { asServed } from "../api/served-payload.ts";
 import type { Approval, ApprovalDetail } from "../api/types.ts";
 import { AgentBadge, ConfirmDialog, Countdown, ErrorMessage, Loading, ScreenTitle } from "../components/common.tsx";
 import { ContextTable } from "../components/context-table.tsx";
@@ -65,7 +66,10 @@ export function RequestDetail({ id }: { id: string }) {
       const opened =
         detail.approval.e2e === true
           ? await (await import("../device/open-approval-context.ts")).openApprovalContext(detail.approval)
-          : { payload: detail.approval.display_payload, context: { kind: "plain" } as const };
+          : {
+              payload: detail.approval.display_payload === null ? null : asServed(detail.approval.display_payload),
+              context: { kind: "plain" } as const,
+            };
       const payload = opened.payload === null ? null : deepFreeze(structuredClone(opened.payload));
       const hash = payload === null ? null : await displayPayloadHash(payload);
       setShown({ detail, payload, hash, context: opened.context });
