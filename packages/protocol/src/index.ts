@@ -1,4 +1,12 @@
 export {
+  AGENT_AUTH_MODES,
+  AGENT_STATUSES,
+  type AgentAuthMode,
+  type AgentE2eKey,
+  type AgentStatus,
+  type AgentView,
+} from "./agents/agent-view.ts";
+export {
   type AgentApprovalView,
   APPROVAL_REASONS,
   APPROVAL_STATUSES,

@@ -1,3 +1,4 @@
+import type { AgentAuthMode } from "../agents/agent-view.ts";
 import type { SealedContext } from "../e2e/seal-context.ts";
 import type { DisplayPayload } from "../jcs/display-payload-hash.ts";
 
@@ -88,7 +89,7 @@ export interface PersonApprovalView {
   status: ApprovalStatus;
   reason: ApprovalReason | null;
   agent_id: string;
-  auth_mode: "signed" | "bearer_only";
+  auth_mode: AgentAuthMode;
   action_type: string;
   /** Null only when the owner's data key was erased; its `context` is null on an end-to-end request. */
   display_payload: StoredDisplayPayload | null;

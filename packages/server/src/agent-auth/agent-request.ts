@@ -1,12 +1,10 @@
-import type { HttpRequestParts, ParsedRequestSignature } from "@countersign/protocol";
+import type { AgentAuthMode, AgentStatus, HttpRequestParts, ParsedRequestSignature } from "@countersign/protocol";
 import type { Clock } from "../clock.ts";
 import type { Queryable } from "../db/database.ts";
 
-/** How an agent authenticates; fixed when the agent is created, read only from its row (T-10). */
-export type AgentAuthMode = "signed" | "bearer_only";
-
-/** An agent's lifecycle state. Revoked is final. */
-export type AgentStatus = "active" | "suspended" | "revoked";
+// How an agent authenticates (fixed when the agent is created, read only from its row: T-10)
+// and its lifecycle states: the protocol package's, shared with the app.
+export type { AgentAuthMode, AgentStatus };
 
 /**
  * The agent row as the checks see it: current as of a moment after the request arrived (read

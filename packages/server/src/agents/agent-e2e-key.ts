@@ -1,18 +1,8 @@
-import { toBase64Url } from "@countersign/protocol";
+import { type AgentE2eKey, toBase64Url } from "@countersign/protocol";
 import type { Queryable } from "../db/database.ts";
 
-/**
- * The account key set an end-to-end agent is pinned to, as agent views and the enrolment answer
- * show it (DESIGN §4.11): the agent encrypts `context` to `public_key`, and the person compares
- * `fingerprint` with the one their app shows before trusting the agent's pin.
- */
-export interface AgentE2eKey {
-  readonly account_key_id: string;
-  /** The raw 32-byte X25519 public key, base64url without padding. */
-  readonly public_key: string;
-  /** `accountKeyFingerprint(public_key)`, computed once when the key set was stored (migration 012). */
-  readonly fingerprint: string;
-}
+// Its shape is the protocol package's, which the app reads it by.
+export type { AgentE2eKey };
 
 /**
  * An account key set row (migration 012), reduced to what pinning needs. The agent domain reads

@@ -1,5 +1,5 @@
+import type { AgentE2eKey, AgentView } from "@countersign/protocol";
 import type { AgentAuthMode, AgentStatus, AuthenticatedAgent } from "../agent-auth/agent-request.ts";
-import type { AgentE2eKey } from "./agent-e2e-key.ts";
 
 /** A row of `agents` (migration 006) as read, without the bearer token's digest. */
 export interface AgentRow {
@@ -43,27 +43,8 @@ export function toAuthenticatedAgent(row: AgentRow): AuthenticatedAgent {
   });
 }
 
-/** An agent as the person's app shows it (the JSON of the management API). */
-export interface AgentView {
-  id: string;
-  name: string;
-  auth_mode: AgentAuthMode;
-  /** T-7: signed agents prove every request with their key; bearer agents are shown unverified. */
-  verified: boolean;
-  status: AgentStatus;
-  /** Whether a key is enrolled under the current credentials version (bearer agents: always). */
-  enrolled: boolean;
-  allowed_actions: string[];
-  ip_allowlist: string[];
-  default_ttl_seconds: number | null;
-  credentials_version: number;
-  created_at: string;
-  enrolled_at: string | null;
-  last_used_at: string | null;
-  bearer_token_expires_at: string | null;
-  /** The pinned account key set when the agent encrypts context end to end (DESIGN §4.11). */
-  e2e: AgentE2eKey | null;
-}
+// The view's shape is the protocol package's, which the app reads it by.
+export type { AgentView };
 
 /**
  * The management API's view of a row; `e2e` is the row's pinned key set, looked up by the caller

@@ -1,3 +1,4 @@
+import { AGENT_AUTH_MODES, AGENT_STATUSES } from "@countersign/protocol";
 import { Type } from "typebox";
 import { ALLOWED_ACTION_SOURCE } from "./action-types.ts";
 import { BEARER_TOKEN_MAX_DAYS } from "./agent-secrets.ts";
@@ -6,7 +7,7 @@ import { BEARER_TOKEN_MAX_DAYS } from "./agent-secrets.ts";
 
 const Timestamp = Type.String({ format: "date-time" });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
-const AuthMode = Type.Union([Type.Literal("signed"), Type.Literal("bearer_only")], {
+const AuthMode = Type.Enum(AGENT_AUTH_MODES, {
   description: "`signed` (default): every request is signed with the agent's Ed25519 key. `bearer_only`: a token.",
 });
 
@@ -39,7 +40,7 @@ export const AgentViewSchema = Type.Object(
     name: Type.String(),
     auth_mode: AuthMode,
     verified: Type.Boolean({ description: "True for signed agents; bearer agents are shown unverified (T-7)." }),
-    status: Type.Union([Type.Literal("active"), Type.Literal("suspended"), Type.Literal("revoked")]),
+    status: Type.Enum(AGENT_STATUSES),
     enrolled: Type.Boolean({ description: "A key is enrolled under the current credentials version." }),
     allowed_actions: Type.Array(Type.String()),
     ip_allowlist: Type.Array(Type.String()),

@@ -1,4 +1,4 @@
-import type { ApprovalStatus, PersonApprovalView } from "@countersign/protocol";
+import type { AgentE2eKey, AgentView, ApprovalStatus, PersonApprovalView } from "@countersign/protocol";
 
 /** An approval request as `GET /v1/me/approvals` shows it to its person: the server's own view type. */
 export type Approval = PersonApprovalView;
@@ -25,25 +25,8 @@ export interface ApprovalList {
   next_cursor: string | null;
 }
 
-/** An agent as its person sees it. */
-export interface Agent {
-  id: string;
-  name: string;
-  auth_mode: "signed" | "bearer_only";
-  verified: boolean;
-  status: "active" | "suspended" | "revoked";
-  enrolled: boolean;
-  allowed_actions: string[];
-  ip_allowlist: string[];
-  default_ttl_seconds: number | null;
-  credentials_version: number;
-  created_at: string;
-  enrolled_at: string | null;
-  last_used_at: string | null;
-  bearer_token_expires_at: string | null;
-  /** The end-to-end key the agent encrypts context to, or null. */
-  e2e?: AgentE2e | null;
-}
+/** An agent as its person sees it: the server's own view type. */
+export type Agent = AgentView;
 
 /** A one-time credential handed out at creation or rotation. */
 export type IssuedCredential =
@@ -167,17 +150,5 @@ export interface OpenPairing {
   expires_at: string;
 }
 
-/** The end-to-end key an agent is pinned to. */
-export interface AgentE2e {
-  account_key_id: string;
-  public_key: string;
-  fingerprint: string;
-}
-
-/** An end-to-end encrypted context (spec §0), as stored and shown to the person. */
-export interface SealedContextView {
-  v: 1;
-  kid: string;
-  enc: string;
-  ct: string;
-}
+/** The account key set an end-to-end agent is pinned to. */
+export type AgentE2e = AgentE2eKey;
