@@ -1,4 +1,4 @@
-import { APPROVAL_REASONS, APPROVAL_STATUSES } from "@countersign/protocol";
+import { AGENT_AUTH_MODES, APPROVAL_REASONS, APPROVAL_STATUSES } from "@countersign/protocol";
 import { Type } from "typebox";
 
 /** The JSON schemas of the approval routes (OpenAPI at /openapi.json; DESIGN §4.4–4.7). */
@@ -126,9 +126,13 @@ const DisplayPayloadSchema = Type.Object({
   action_type: Type.String(),
   title: Type.String(),
   body: Type.String(),
-  context: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], {
-    description: "Null on an end-to-end request: decrypt `context_e2e` into it.",
-  }),
+  // Any JSON object: typed as the display payload's `Record<string, unknown>`, not `object`.
+  context: Type.Union(
+    [Type.Unsafe<Record<string, unknown>>(Type.Object({}, { additionalProperties: true })), Type.Null()],
+    {
+      description: "Null on an end-to-end request: decrypt `context_e2e` into it.",
+    },
+  ),
   binding_message: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String(),
   expires_at: Type.String(),
@@ -139,7 +143,7 @@ export const PersonApprovalSchema = Type.Object({
   status: Status,
   reason: Reason,
   agent_id: Type.String(),
-  auth_mode: Type.String(),
+  auth_mode: Type.Enum(AGENT_AUTH_MODES),
   action_type: Type.String(),
   display_payload: Type.Union([DisplayPayloadSchema, Type.Null()]),
   display_payload_hash: NullableHash,

@@ -30,7 +30,7 @@ export type Agent = AgentView;
 
 /** A one-time credential handed out at creation or rotation. */
 export type IssuedCredential =
-  | { kind: "enrollment_code"; code: string; expires_at: string; api_base_url?: string }
+  | { kind: "enrollment_code"; code: string; expires_at: string; api_base_url: string }
   | { kind: "bearer_token"; token: string; expires_at: string };
 
 /** A passkey of the account. */
@@ -74,14 +74,15 @@ export interface Settings {
 /** A device of the account (`GET /v1/me/devices`), one browser with its own Device Key. */
 export interface Device {
   id: string;
-  name: string;
-  platform: string;
+  /** Null once the account's data key was erased: the name was sealed under it. */
+  name: string | null;
+  platform: string | null;
   created_at: string;
   last_seen_at: string;
   current: boolean;
   has_bundle: boolean;
   /** Whether new requests are pushed to this device. */
-  has_push?: boolean;
+  has_push: boolean;
 }
 
 /** `GET /v1/me/devices`. */

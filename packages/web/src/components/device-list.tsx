@@ -12,6 +12,11 @@ import { ConfirmDialog, ErrorMessage } from "./common.tsx";
  * The account's devices (spec §2): this one marked, whether each can read end-to-end context,
  * and revoke (after a passkey confirmation), which ends its sessions and deletes its bundle.
  */
+/** A device's name; null once the account's data key was erased (the name was sealed under it). */
+function nameOf(device: Device): string {
+  return device.name ?? t("devices.unnamedDevice");
+}
+
 export function DeviceList({ devices, onChanged }: { devices: Device[]; onChanged: () => void }) {
   const [revoking, setRevoking] = useState<Device | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -43,7 +48,7 @@ export function DeviceList({ devices, onChanged }: { devices: Device[]; onChange
         {devices.map((device) => (
           <li key={device.id} class="card" data-device-id={device.id}>
             <h3 class="card-title">
-              {device.name}
+              {nameOf(device)}
               {device.current && <span class="badge badge-ok">{t("devices.thisDevice")}</span>}
             </h3>
             <p class="muted small">
@@ -52,7 +57,7 @@ export function DeviceList({ devices, onChanged }: { devices: Device[]; onChange
             </p>
             <p class="small">
               {device.has_bundle ? t("devices.canRead") : t("devices.cannotRead")}
-              {device.has_push !== undefined && ` · ${device.has_push ? t("devices.push") : t("devices.noPush")}`}
+              {` · ${device.has_push ? t("devices.push") : t("devices.noPush")}`}
             </p>
             <button type="button" class="button small danger" disabled={busy} onClick={() => setRevoking(device)}>
               {t("devices.revokeDevice")}
@@ -65,7 +70,9 @@ export function DeviceList({ devices, onChanged }: { devices: Device[]; onChange
         message={
           revoking === null
             ? ""
-            : t(revoking.current ? "devices.revokeThisConfirm" : "devices.revokeDeviceConfirm", { name: revoking.name })
+            : t(revoking.current ? "devices.revokeThisConfirm" : "devices.revokeDeviceConfirm", {
+                name: nameOf(revoking),
+              })
         }
         confirmLabel={t("devices.revokeDevice")}
         danger

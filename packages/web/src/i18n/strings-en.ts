@@ -255,6 +255,7 @@ export const EN = {
   "devices.canRead": "Can read end-to-end context",
   "devices.cannotRead": "Cannot read end-to-end context",
   "devices.revokeDevice": "Revoke device",
+  "devices.unnamedDevice": "Unnamed device",
   "devices.revokeDeviceConfirm":
     "Revoke {name}? It is signed out, stops getting notifications and can no longer read end-to-end context.",
   "devices.revokeThisConfirm": "Revoke this device ({name})? You will be signed out here.",

@@ -264,6 +264,7 @@ export const JA: Record<StringKey, string> = {
   "devices.canRead": "エンドツーエンドのコンテキストを読める",
   "devices.cannotRead": "エンドツーエンドのコンテキストを読めない",
   "devices.revokeDevice": "デバイスを無効化",
+  "devices.unnamedDevice": "名前のないデバイス",
   "devices.revokeDeviceConfirm":
     "{name} を無効化しますか?サインアウトされ、通知も届かなくなり、エンドツーエンドのコンテキストを読めなくなります。",
   "devices.revokeThisConfirm": "このデバイス({name})を無効化しますか?このデバイスではサインアウトされます。",

@@ -257,6 +257,7 @@ export const KO: Record<StringKey, string> = {
   "devices.canRead": "종단 간 컨텍스트를 읽을 수 있음",
   "devices.cannotRead": "종단 간 컨텍스트를 읽을 수 없음",
   "devices.revokeDevice": "기기 해제",
+  "devices.unnamedDevice": "이름 없는 기기",
   "devices.revokeDeviceConfirm":
     "{name}을(를) 해제할까요? 로그아웃되고 알림을 받지 않으며 종단 간 컨텍스트를 더 이상 읽을 수 없습니다.",
   "devices.revokeThisConfirm": "이 기기({name})를 해제할까요? 이 기기에서 로그아웃됩니다.",
