@@ -7,6 +7,8 @@
  */
 import type { AgentApprovalView, AgentView, PersonApprovalView } from "@countersign/protocol";
 import type { Static } from "typebox";
+import type { AccountSchema } from "../packages/server/src/accounts/account-routes.ts";
+import type { PasskeyBody } from "../packages/server/src/accounts/account-schemas.ts";
 import type { AgentViewSchema, IssuedCredentialSchema } from "../packages/server/src/agents/agent-schemas.ts";
 import type {
   AgentApprovalSchema,
@@ -25,6 +27,7 @@ import type {
   PairingView,
   RecoveryBody,
 } from "../packages/server/src/devices/device-schemas.ts";
+import type { SessionSchema } from "../packages/server/src/sessions/session-routes.ts";
 import type * as App from "../packages/web/src/api/types.ts";
 
 /** True when each type is assignable to the other: the same JSON, as far as types can tell. */
@@ -64,4 +67,7 @@ export const API_SHAPES_MATCH: {
     App.OpenPairing,
     Static<typeof OpenPairingBody>["pairing"]
   >,
+  "app Passkey / PasskeyBody": true satisfies Same<App.Passkey, Static<typeof PasskeyBody>>,
+  "app SessionInfo / SessionSchema": true satisfies Same<App.SessionInfo, Static<typeof SessionSchema>>,
+  "app Account / AccountSchema": true satisfies Same<App.Account, Static<typeof AccountSchema>>,
 };

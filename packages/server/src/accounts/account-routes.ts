@@ -11,6 +11,19 @@ import { RECOVERY_CODE_COUNT } from "./recovery-codes.ts";
  * The signed-in person's own account: who they are, and new recovery codes (which replace every
  * old one and, like the first set, are shown once).
  */
+/** The signed-in account, as `GET /v1/account` shows it. */
+export const AccountSchema = Type.Object(
+  {
+    id: Type.String(),
+    email: Type.String(),
+    created_at: Timestamp,
+    password_set: Type.Boolean(),
+    password_login_enabled: Type.Boolean({ description: "Whether this server offers password sign-in." }),
+    recovery_codes_remaining: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
 export function registerAccountRoutes(app: FastifyInstance, services: AppServices): void {
   const { db, config, accounts, auditSink } = services;
   const { users, recoveryCodes } = accounts;
@@ -24,17 +37,7 @@ export function registerAccountRoutes(app: FastifyInstance, services: AppService
         summary: "The signed-in account",
         security: SESSION_SECURITY,
         response: {
-          200: Type.Object(
-            {
-              id: Type.String(),
-              email: Type.String(),
-              created_at: Timestamp,
-              password_set: Type.Boolean(),
-              password_login_enabled: Type.Boolean({ description: "Whether this server offers password sign-in." }),
-              recovery_codes_remaining: Type.Integer({ minimum: 0 }),
-            },
-            { additionalProperties: false },
-          ),
+          200: AccountSchema,
           401: ErrorRef,
         },
       },

@@ -11,11 +11,12 @@ const Timestamp = Type.String({ format: "date-time" });
 const Handle = Type.String({ pattern: "^ses_[A-Za-z0-9_-]{22}$", description: "A session's public handle." });
 const SECURITY = [{ sessionCookie: [] }];
 
-const SessionSchema = Type.Object(
+/** A session as the API shows it (the app's devices screen). */
+export const SessionSchema = Type.Object(
   {
     id: Handle,
     current: Type.Boolean({ description: "Whether this is the session making the request." }),
-    auth_method: Type.Union(SESSION_AUTH_METHODS.map((method) => Type.Literal(method))),
+    auth_method: Type.Enum(SESSION_AUTH_METHODS),
     created_at: Timestamp,
     last_seen_at: Type.String({ format: "date-time", description: "Recorded at most once a minute." }),
     expires_at: Type.String({ format: "date-time", description: "The earlier of the idle and absolute expiry." }),

@@ -49,7 +49,7 @@ export interface Passkey {
 export interface SessionInfo {
   id: string;
   current: boolean;
-  auth_method: string;
+  auth_method: "passkey" | "password" | "recovery";
   created_at: string;
   last_seen_at: string;
   expires_at: string;
@@ -62,6 +62,9 @@ export interface Account {
   id: string;
   email: string;
   created_at: string;
+  password_set: boolean;
+  /** Whether this server offers password sign-in. */
+  password_login_enabled: boolean;
   recovery_codes_remaining: number;
 }
 

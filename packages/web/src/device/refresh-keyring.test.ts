@@ -24,7 +24,14 @@ function unlockedWith(): string | null {
   return state.status === "unlocked" ? state.accountKeyId : null;
 }
 
-const account = { id: "usr_keyring", email: "k@example.com", created_at: "", recovery_codes_remaining: 10 };
+const account = {
+  id: "usr_keyring",
+  email: "k@example.com",
+  created_at: "",
+  password_set: false,
+  password_login_enabled: false,
+  recovery_codes_remaining: 10,
+};
 
 type Json = Record<string, unknown>;
 

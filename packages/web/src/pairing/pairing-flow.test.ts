@@ -16,7 +16,14 @@ useKeyIdMemory(memoryKeyIds());
 const { finishPairing, startPairing } = await import("./pairing-initiator.ts");
 const { joinPairing } = await import("./pairing-responder.ts");
 
-const account = { id: "usr_pairing", email: "p@example.com", created_at: "", recovery_codes_remaining: 10 };
+const account = {
+  id: "usr_pairing",
+  email: "p@example.com",
+  created_at: "",
+  password_set: false,
+  password_login_enabled: false,
+  recovery_codes_remaining: 10,
+};
 
 type Json = Record<string, unknown>;
 
