@@ -5,7 +5,7 @@ import { Type } from "typebox";
 export const ErrorBodySchema = Type.Object(
   {
     error: Type.Object({
-      code: Type.Union(Object.keys(ERROR_CODES).map((code) => Type.Literal(code))),
+      code: Type.Enum(Object.keys(ERROR_CODES)),
       message: Type.String(),
       request_id: Type.Optional(Type.String()),
       details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
