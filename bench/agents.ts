@@ -13,8 +13,8 @@
  * clock starts, so the generator spends no CPU on signing; the bare route may be sent the same
  * bytes again). Everything — servers, load generator, PostgreSQL — shares the machine's cores.
  *
- * Run: `node bench/agents.ts` (DATABASE_URL names the server, default
- * postgres://postgres@127.0.0.1:5432/test; the user needs CREATEDB). It creates its own database
+ * Run: `node bench/agents.ts` (DATABASE_URL names the server; without it, the local one over its
+ * Unix socket, or 127.0.0.1:5432 — bench/lib/bench-database.ts; the user needs CREATEDB). It creates its own database
  * and drops it at the end. Not a test: it prints figures and exits 0 unless it fails.
  */
 import { randomBytes } from "node:crypto";
@@ -27,7 +27,7 @@ import { createAppServices } from "../packages/server/src/app-services.ts";
 import { systemClock } from "../packages/server/src/clock.ts";
 import { buildApp } from "../packages/server/src/http/build-app.ts";
 import { startBareVerifyServer } from "./lib/bare-verify-server.ts";
-import { formatCount as number, BENCH_SERVER_URL as SERVER_URL } from "./lib/bench-database.ts";
+import { describeBenchServer, formatCount as number } from "./lib/bench-database.ts";
 import { createBenchServerSetup } from "./lib/bench-server.ts";
 import type { LoadResult } from "./lib/keep-alive-load.ts";
 import { type MeasuredLoad, measuredLoad } from "./lib/measured-load.ts";
@@ -157,7 +157,7 @@ try {
       )
       .join(" | ");
 
-  console.log(`\nnode ${process.version}, ${cpus().length} cores, PostgreSQL at ${new URL(SERVER_URL).host}`);
+  console.log(`\nnode ${process.version}, ${cpus().length} cores, ${describeBenchServer()}`);
   console.log(
     `${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds of ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up\n`,
   );

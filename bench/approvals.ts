@@ -36,7 +36,7 @@ import { systemClock } from "../packages/server/src/clock.ts";
 import { buildApp } from "../packages/server/src/http/build-app.ts";
 import { createMemoryMailer } from "../packages/server/src/mail/memory-mailer.ts";
 import { startBareVerifyServer } from "./lib/bare-verify-server.ts";
-import { formatCount as number, BENCH_SERVER_URL as SERVER_URL } from "./lib/bench-database.ts";
+import { describeBenchServer, formatCount as number } from "./lib/bench-database.ts";
 import { createBenchServerSetup } from "./lib/bench-server.ts";
 import { type MeasuredLoad, measuredLoad } from "./lib/measured-load.ts";
 import type { SseLatencyOptions, SseLatencyResult } from "./lib/sse-latency-load.ts";
@@ -175,7 +175,7 @@ try {
       `${((seconds / windowSeconds) * 100).toFixed(0)} % of the time`
     );
   };
-  console.log(`\nnode ${process.version}, ${cpus().length} cores, PostgreSQL at ${new URL(SERVER_URL).host}`);
+  console.log(`\nnode ${process.version}, ${cpus().length} cores, ${describeBenchServer()}`);
   console.log(`${CONNECTIONS} keep-alive connections, ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up\n`);
 
   const { result: floor } = await load(

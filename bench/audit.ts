@@ -6,8 +6,8 @@
  *   2. `audit verify` throughput over 1,000,000 entries (target ≥ 300,000 entries/s);
  *   3. the time to produce an inclusion proof at 1,000,000 entries (target ≤ 5 ms).
  *
- * Run: `node bench/audit.ts` (DATABASE_URL names the server, default
- * postgres://postgres@127.0.0.1:5432/test; the user needs CREATEDB). It creates its own database
+ * Run: `node bench/audit.ts` (DATABASE_URL names the server; without it, the local one over its
+ * Unix socket, or 127.0.0.1:5432 — bench/lib/bench-database.ts; the user needs CREATEDB). It creates its own database
  * and drops it at the end. Not a test: it prints figures and always exits 0 unless it fails.
  */
 import { randomBytes, randomUUID } from "node:crypto";
@@ -29,7 +29,13 @@ import { createUserDataKeys } from "../packages/server/src/crypto/user-data-keys
 import type { Database } from "../packages/server/src/db/database.ts";
 import { migrate } from "../packages/server/src/db/migrate.ts";
 import { openPgDatabase } from "../packages/server/src/db/pg-database.ts";
-import { admin, formatCount as number, BENCH_SERVER_URL as SERVER_URL, withDatabase } from "./lib/bench-database.ts";
+import {
+  admin,
+  describeBenchServer,
+  formatCount as number,
+  BENCH_SERVER_URL as SERVER_URL,
+  withDatabase,
+} from "./lib/bench-database.ts";
 
 const WRITERS = 32;
 const SINGLE_PER_WRITER = 250;
@@ -170,7 +176,7 @@ async function main(): Promise<void> {
     const signer = await createAuditLogSigner(config);
     const policy = { everyEntries: config.audit.checkpointEntries, everySeconds: config.audit.checkpointSeconds };
     console.log(
-      `Countersign audit log benchmark — PostgreSQL ${version}, ${cpus().length} CPUs, Node ${process.version}`,
+      `Countersign audit log benchmark — PostgreSQL ${version} (${describeBenchServer()}), ${cpus().length} CPUs, Node ${process.version}`,
     );
     console.log(
       `(events carry an encrypted context; each writer has its own connection; a transaction's events share a user)\n`,

@@ -98,6 +98,21 @@ describe("openDatabase, PostgreSQL", () => {
     );
   });
 
+  it("names the socket, not the URL's host, for a Unix socket URL", async () => {
+    const socketDir = join(scratch, "no-server-here");
+    await assert.rejects(
+      openDatabase({
+        databaseUrl: `postgres://countersign:s3cret-pw@localhost/nowhere?host=${socketDir}`,
+        dataDir: scratch,
+      }),
+      (error: Error) => {
+        assert.ok(error.message.includes(`at ${socketDir}/.s.PGSQL.5432/nowhere:`), error.message);
+        assert.doesNotMatch(error.message, /s3cret-pw|localhost/);
+        return true;
+      },
+    );
+  });
+
   it("refuses a pool size that is not a positive integer", async () => {
     await assert.rejects(
       openDatabase({ databaseUrl: "postgres://127.0.0.1:1/x", dataDir: scratch, poolSize: 0 }),

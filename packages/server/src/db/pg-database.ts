@@ -249,10 +249,18 @@ function prepareParam(value: unknown): unknown {
   return value;
 }
 
-/** `host:port/database` of a connection URL, without credentials, for error messages. */
+/**
+ * Where a connection URL points, without credentials, for error messages: `host:port/database`,
+ * or the socket's path and database when the `host` parameter names a Unix socket directory (pg
+ * then ignores the URL's host, and naming it would send the reader to the wrong place).
+ */
 export function describeDatabaseUrl(databaseUrl: string): string {
   try {
     const url = new URL(databaseUrl);
+    const socketDir = url.searchParams.get("host");
+    if (socketDir?.startsWith("/") === true) {
+      return `${socketDir.replace(/\/$/, "")}/.s.PGSQL.${url.searchParams.get("port") ?? (url.port || "5432")}${url.pathname}`;
+    }
     return `${url.hostname || "localhost"}:${url.port || "5432"}${url.pathname}`;
   } catch {
     return "(unparseable DATABASE_URL)";
