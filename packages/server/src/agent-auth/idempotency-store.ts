@@ -1,5 +1,5 @@
 import type { Queryable } from "../db/database.ts";
-import { createTickBatcher } from "../db/tick-batcher.ts";
+import { createTickBatcher, createTickBatcherPer } from "../db/tick-batcher.ts";
 
 /** What claiming an Idempotency-Key found. */
 export type IdempotencyClaim =
@@ -160,26 +160,36 @@ export type IdempotencyCompletion = IdempotencyKeyRef & { status: number; conten
  * a batch never names a key twice.
  */
 export function createBatchedIdempotencyCompletion(db: Queryable): (input: IdempotencyCompletion) => Promise<void> {
-  return createTickBatcher<IdempotencyCompletion, void>(
-    async (inputs) => {
-      await db.query(
-        `UPDATE agent_idempotency_keys AS k
-            SET state = 'completed', response_status = v.status, response_type = v.type, response_body = v.body
-           FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])
-                AS v (agent_id, idempotency_key, status, type, body)
-          WHERE k.agent_id = v.agent_id AND k.idempotency_key = v.idempotency_key AND k.state = 'in_progress'`,
-        [
-          inputs.map((input) => input.agentId),
-          inputs.map((input) => input.key),
-          inputs.map((input) => input.status),
-          inputs.map((input) => input.contentType),
-          inputs.map((input) => input.body),
-        ],
-      );
-      return inputs.map(() => undefined);
-    },
-    { maxInFlight: 1 },
+  return createTickBatcher<IdempotencyCompletion, void>((inputs) => completeIdempotencyKeys(db, inputs), {
+    maxInFlight: 1,
+  });
+}
+
+/**
+ * Stores a response inside the transaction `tx` that makes the change it reports, so the two
+ * commit together (or neither does); the completions of one turn in one transaction share a
+ * statement. For a request whose whole effect is that transaction (an approval's creation): no
+ * crash can leave the change committed and its key still held, which a retry would run again.
+ */
+export const completeIdempotencyKeyWithin: (tx: Queryable, input: IdempotencyCompletion) => Promise<void> =
+  createTickBatcherPer(completeIdempotencyKeys);
+
+async function completeIdempotencyKeys(q: Queryable, inputs: readonly IdempotencyCompletion[]): Promise<undefined[]> {
+  await q.query(
+    `UPDATE agent_idempotency_keys AS k
+        SET state = 'completed', response_status = v.status, response_type = v.type, response_body = v.body
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])
+            AS v (agent_id, idempotency_key, status, type, body)
+      WHERE k.agent_id = v.agent_id AND k.idempotency_key = v.idempotency_key AND k.state = 'in_progress'`,
+    [
+      inputs.map((input) => input.agentId),
+      inputs.map((input) => input.key),
+      inputs.map((input) => input.status),
+      inputs.map((input) => input.contentType),
+      inputs.map((input) => input.body),
+    ],
   );
+  return inputs.map(() => undefined);
 }
 
 /** Gives a claimed key back (the request failed on the server's side), so a retry runs it. */

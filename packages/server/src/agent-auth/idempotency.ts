@@ -8,6 +8,7 @@ import type { IdempotencyResponseCipher } from "./idempotency-response-cipher.ts
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
+  completeIdempotencyKeyWithin,
   type IdempotencyClaim,
   type IdempotencyClaimInput,
   type IdempotencyCompletion,
@@ -18,9 +19,24 @@ import {
 declare module "fastify" {
   interface FastifyRequest {
     /** The Idempotency-Key this request holds, until its response is stored or the key released. */
-    idempotency?: IdempotencyKeyRef & { settled: boolean };
+    idempotency?: HeldIdempotencyKey;
   }
 }
+
+/** An Idempotency-Key a request holds (see {@link beginIdempotentRequest}). */
+export interface HeldIdempotencyKey extends IdempotencyKeyRef {
+  /** True once its response is stored or the key released; the send hook then leaves it alone. */
+  settled: boolean;
+  /**
+   * Stores `response` as the key's answer inside `tx`, the transaction that makes the request's
+   * change, so both commit or neither does. The caller sets `settled` once `tx` has committed and
+   * sends exactly `response.body`; until then the send hook still stores or releases as usual.
+   */
+  storeWithin(tx: Queryable, response: { status: number; contentType: string; body: string }): Promise<void>;
+}
+
+/** The content type Fastify gives a JSON answer, and the one stored with it. */
+export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
 /** An Idempotency-Key is single use per agent for this long (T-8). */
 export const IDEMPOTENCY_TTL_SECONDS = 86_400;
@@ -87,9 +103,16 @@ export async function beginIdempotentRequest(
     leaseSeconds: IDEMPOTENCY_LEASE_SECONDS,
   });
   switch (claim.kind) {
-    case "claimed":
-      request.idempotency = { agentId: input.agentId, key, settled: false };
+    case "claimed": {
+      const ref = { agentId: input.agentId, key };
+      request.idempotency = {
+        ...ref,
+        settled: false,
+        storeWithin: (tx, response) =>
+          completeIdempotencyKeyWithin(tx, { ...ref, ...response, body: deps.responseCipher.seal(ref, response.body) }),
+      };
       return false;
+    }
     case "replay": {
       const body = deps.responseCipher.open({ agentId: input.agentId, key }, claim.body);
       if (body === null) throw new Error("a stored idempotent response does not open under this server's key");
@@ -137,7 +160,7 @@ export function registerIdempotencyCompletion(
         await complete({
           ...ref,
           status: reply.statusCode,
-          contentType: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
+          contentType: String(reply.getHeader("content-type") ?? JSON_CONTENT_TYPE),
           body: deps.responseCipher.seal(ref, payload),
         });
       }

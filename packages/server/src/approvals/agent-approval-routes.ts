@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AgentAuthentication } from "../agent-auth/agent-auth-hook.ts";
 import { agentAuthMetrics } from "../agent-auth/agent-auth-metrics.ts";
+import { JSON_CONTENT_TYPE } from "../agent-auth/idempotency.ts";
 import { enforceAllowedAction } from "../agents/enforce-allowed-action.ts";
 import type { AppServices } from "../app-services.ts";
 import { openSseStream } from "../notify/sse-stream.ts";
@@ -69,7 +70,26 @@ export function registerAgentApprovalRoutes(
           ? null
           : parseCallbackUrl(body.callback_url, { allowLoopbackHttp: config.webhooks.allowLoopbackHttp });
       const input = { ...body, context: body.context as Record<string, unknown> | undefined, callbackUrl };
-      const result = await approvals.create(auth.agent, input, actorOf(request));
+      // A new request's answer is stored for its Idempotency-Key by the transaction that creates
+      // it, so a crash between the two cannot leave the request made and the key still held (a
+      // retry after the key's lease would then run again, and make a second request if the first
+      // had been decided meanwhile). Any other answer is stored as it is sent.
+      const held = request.idempotency;
+      let storedBody: string | undefined;
+      const result = await approvals.create(auth.agent, input, actorOf(request), {
+        ...(held && {
+          alongside: async (tx, created) => {
+            const view = toAgentView(created.row, created.number, clock.now(), interval, created.display);
+            const body = reply.serializeInput({ ...view }, "201") as string;
+            await held.storeWithin(tx, { status: 201, contentType: JSON_CONTENT_TYPE, body });
+            storedBody = body;
+          },
+        }),
+      });
+      if (result.created && held !== undefined && storedBody !== undefined) {
+        held.settled = true;
+        return reply.code(201).type(JSON_CONTENT_TYPE).send(storedBody);
+      }
       return reply
         .code(result.created ? 201 : 200)
         .send(toAgentView(result.row, result.number, clock.now(), interval, result.display));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
 import { describeEachDatabase, type TestDatabaseContext } from "../../test-support/test-database.ts";
+import { createIdempotencyResponseCipher } from "../agent-auth/idempotency-response-cipher.ts";
 import {
   type ApprovalTestKit,
   ASK,
@@ -127,6 +128,53 @@ describeEachDatabase("in-flight suppression and idempotency (T-1)", (ctx) => {
     assert.equal(reused.status, 422);
     assert.equal(reused.code, "idempotency_key_reused");
     assert.equal(await countRows(ctx, agent.id), 1);
+  });
+
+  it("stores a new request's answer for its Idempotency-Key in the transaction that creates it", async () => {
+    const agent = await kit.newAgent(alice);
+    const key = crypto.randomUUID();
+    const first = created(await kit.ask(agent, { ...ASK, action_type: "deploy.atomic" }, key));
+    // Written by the same transaction: a crash can no longer fall between the request and its
+    // answer, leaving the key held and the request made (a retry after the lease would run again).
+    const { rows } = await ctx.db.query<{ same: boolean; state: string; status: number; body: string }>(
+      `SELECT k.xmin::text = r.xmin::text AS same, k.state, k.response_status AS status, k.response_body AS body
+         FROM agent_idempotency_keys k, approval_requests r
+        WHERE k.agent_id = $1 AND k.idempotency_key = $2 AND r.id = $3`,
+      [agent.id, key, first.id],
+    );
+    const [stored] = rows;
+    assert.ok(stored !== undefined);
+    assert.deepEqual([stored.same, stored.state, stored.status], [true, "completed", 201]);
+    const cipher = createIdempotencyResponseCipher(kit.config.secrets.masterKey);
+    assert.deepEqual(JSON.parse(cipher.open({ agentId: agent.id, key }, stored.body) ?? "null"), first);
+  });
+
+  it("creates nothing when a write that joins the creating transaction fails", async () => {
+    const agent = await kit.newAgent(alice);
+    const resolved = await kit.services.agents.resolveKey(agent.keyId);
+    assert.ok(resolved?.agent != null);
+    const input = { action_type: "deploy.joined", title: "Deploy", callbackUrl: null };
+    const actor = { ip: "127.0.0.1", userAgent: null, requestId: "test" };
+    let seen: string | undefined;
+    await assert.rejects(
+      kit.services.approvals.create(resolved.agent, input, actor, {
+        alongside: async (_tx, made) => {
+          seen = made.row.id;
+          throw new Error("the joined write failed");
+        },
+      }),
+      /the joined write failed/,
+    );
+    assert.ok(seen !== undefined, "the hook ran with the new request");
+    assert.equal(await countRows(ctx, agent.id, "deploy.joined"), 0);
+    const { rows } = await ctx.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_log WHERE subject_type = 'approval' AND subject_id = $1",
+      [seen],
+    );
+    assert.equal(rows[0]?.n, 0, "no audit event either");
+    // The slot for an open request of that action type is free: the next creation is new.
+    const again = await kit.services.approvals.create(resolved.agent, input, actor);
+    assert.equal(again.created, true);
   });
 });
 

@@ -18,7 +18,13 @@ import {
   recordPoll,
 } from "./approval-store.ts";
 import { toPersonView } from "./approval-views.ts";
-import { type CreateApprovalInput, type CreatedApproval, createApproval, expireLazily } from "./create-approval.ts";
+import {
+  type CreateApprovalInput,
+  type CreateApprovalOptions,
+  type CreatedApproval,
+  createApproval,
+  expireLazily,
+} from "./create-approval.ts";
 import { type DecidingPerson, type DecisionInput, type DecisionOutcome, decideApproval } from "./decide-approval.ts";
 
 /** A poll arriving this much early still counts as on time (timers and clocks are not exact). */
@@ -28,7 +34,12 @@ const EXPIRY_BATCH = 200;
 
 /** The approvals domain (DESIGN §4.4–4.7), as the routes and the agent domain use it. */
 export interface ApprovalService extends InFlightApprovals {
-  create(agent: AuthenticatedAgent, input: CreateApprovalInput, actor: ActorContext): Promise<CreatedApproval>;
+  create(
+    agent: AuthenticatedAgent,
+    input: CreateApprovalInput,
+    actor: ActorContext,
+    options?: CreateApprovalOptions,
+  ): Promise<CreatedApproval>;
   /** The agent's own request; expired lazily if its time is up. */
   getForAgent(agentId: string, approvalId: string): Promise<ApprovalRow>;
   /** A plain poll: like {@link getForAgent}, but 429 `slow_down` when faster than `interval`. */
@@ -83,7 +94,7 @@ export function createApprovalService(deps: ApprovalDeps): ApprovalService {
 
   const service: ApprovalService = {
     deps,
-    create: (agent, input, actor) => createApproval(deps, agent, input, actor),
+    create: (agent, input, actor, options) => createApproval(deps, agent, input, actor, options),
 
     async getForAgent(agentId, approvalId) {
       const row = await findForAgent(db, agentId, approvalId);

@@ -33,6 +33,16 @@ export interface CreateApprovalInput {
   readonly callbackUrl: string | null;
 }
 
+/** What the caller of {@link createApproval} may add to the creating transaction. */
+export interface CreateApprovalOptions {
+  /**
+   * Runs inside the transaction that creates the request, once it is inserted and counted, with
+   * what creation will answer: its writes commit with the request or not at all (the route
+   * stores the agent's idempotent answer here). It may throw to refuse the creation.
+   */
+  readonly alongside?: (tx: Transaction, created: CreatedApproval) => Promise<void>;
+}
+
 /** `context` is a JSON object of at most 16 KiB (DESIGN §4.4), measured as UTF-8 JSON. */
 export const MAX_CONTEXT_BYTES = 16 * 1024;
 /** TTL when neither the request, the agent nor the person's setting names one. */
@@ -71,6 +81,7 @@ export async function createApproval(
   agent: AuthenticatedAgent,
   input: CreateApprovalInput,
   actor: ActorContext,
+  options: CreateApprovalOptions = {},
 ): Promise<CreatedApproval> {
   const { db, clock, config } = deps;
   checkContent(input);
@@ -150,6 +161,7 @@ export async function createApproval(
             });
           }
           await deps.notifier.changed(late, inserted, "approval.created");
+          await options.alongside?.(late, { row: inserted, number, display, created: true });
           const event = approvalAuditEvent({
             type: "approval.created",
             row: inserted,
