@@ -26,6 +26,7 @@ import type { InFlightApprovals } from "../packages/server/src/agents/in-flight-
 import { createAppServices } from "../packages/server/src/app-services.ts";
 import { systemClock } from "../packages/server/src/clock.ts";
 import { buildApp } from "../packages/server/src/http/build-app.ts";
+import { freePort } from "../packages/server/test-support/free-port.ts";
 import { startBareVerifyServer } from "./lib/bare-verify-server.ts";
 import { describeBenchServer, formatCount as number } from "./lib/bench-database.ts";
 import { createBenchServerSetup } from "./lib/bench-server.ts";
@@ -90,7 +91,7 @@ try {
   closers.push(() => app.close());
 
   // The bare route: one Ed25519 verification off the main thread, nothing else.
-  const barePort = port + 1;
+  const barePort = await freePort();
   const bare = await startBareVerifyServer(barePort, "/v1/agent/whoami");
   closers.push(() => bare.app.close());
 

@@ -35,6 +35,7 @@ import { type GroupCommitTotals, readGroupCommitTotals } from "../packages/serve
 import { systemClock } from "../packages/server/src/clock.ts";
 import { buildApp } from "../packages/server/src/http/build-app.ts";
 import { createMemoryMailer } from "../packages/server/src/mail/memory-mailer.ts";
+import { freePort } from "../packages/server/test-support/free-port.ts";
 import { startBareVerifyServer } from "./lib/bare-verify-server.ts";
 import { describeBenchServer, formatCount as number } from "./lib/bench-database.ts";
 import { createBenchServerSetup } from "./lib/bench-server.ts";
@@ -110,7 +111,8 @@ try {
   }
   console.log("done");
 
-  const bare = await startBareVerifyServer(port + 1, "/v1/approvals");
+  const barePort = await freePort();
+  const bare = await startBareVerifyServer(barePort, "/v1/approvals");
   closers.push(() => bare.app.close());
 
   // ── 1. Creations ────────────────────────────────────────────────────────────────────────
@@ -180,7 +182,7 @@ try {
 
   const { result: floor } = await load(
     Array.from({ length: 200_000 }, () => raw("GET", "/v1/approvals", { host: "127.0.0.1", ...bare.header })),
-    port + 1,
+    barePort,
   );
   console.log(
     `floor: bare route, one Ed25519 verify       ${number(floor.requestsPerSecond).padStart(7)} /s   p99 ${ms(floor.latencyMs.p99)}   [${statuses(floor)}]`,

@@ -7,6 +7,7 @@ import { loadConfig } from "../../packages/server/src/config/load-config.ts";
 import type { Database } from "../../packages/server/src/db/database.ts";
 import { migrate } from "../../packages/server/src/db/migrate.ts";
 import { openPgDatabase } from "../../packages/server/src/db/pg-database.ts";
+import { freePort } from "../../packages/server/test-support/free-port.ts";
 import { admin, BENCH_SERVER_URL, withDatabase } from "./bench-database.ts";
 
 /** A throwaway migrated PostgreSQL database and a configuration for a server on `port`. */
@@ -43,7 +44,7 @@ export async function createBenchServerSetup(
   };
   try {
     await migrate(db);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const config = loadConfig(
       {
         COUNTERSIGN_ENV: "test",

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { after, before, it } from "node:test";
 import { randomBytes, signRequest, toBase64Url, utf8 } from "@countersign/protocol";
+import { freePort } from "../../test-support/free-port.ts";
 import { type CliProcess, startCli } from "../../test-support/run-cli.ts";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import {
@@ -30,7 +31,7 @@ describeEachDatabase("approval events across two server processes", (ctx) => {
     agent = await kit.newAgent(alice);
     await kit.app.listen({ host: "127.0.0.1", port: 0 });
     thisPort = (kit.app.server.address() as { port: number }).port;
-    otherPort = 30_000 + Math.floor(Math.random() * 20_000);
+    otherPort = await freePort();
     other = startCli(["serve"], {
       PATH: process.env.PATH ?? "",
       COUNTERSIGN_ENV: "test",

@@ -1,22 +1,12 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { freePort } from "../../test-support/free-port.ts";
 import { runCli, startCli } from "../../test-support/run-cli.ts";
 import { createTestDatabase } from "../../test-support/test-database.ts";
 import { TEST_DATABASE_URL } from "../../test-support/test-env.ts";
-
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  assert.ok(address && typeof address === "object");
-  return address.port;
-}
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "cs-serve-"));
