@@ -7,10 +7,6 @@ import { ErrorRef, SESSION_SECURITY, Timestamp } from "./account-schemas.ts";
 import { clientFacts } from "./client-facts.ts";
 import { RECOVERY_CODE_COUNT } from "./recovery-codes.ts";
 
-/**
- * The signed-in person's own account: who they are, and new recovery codes (which replace every
- * old one and, like the first set, are shown once).
- */
 /** The signed-in account, as `GET /v1/account` shows it. */
 export const AccountSchema = Type.Object(
   {
@@ -24,6 +20,10 @@ export const AccountSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The signed-in person's own account: who they are, and new recovery codes (which replace every
+ * old one and, like the first set, are shown once).
+ */
 export function registerAccountRoutes(app: FastifyInstance, services: AppServices): void {
   const { db, config, accounts, auditSink } = services;
   const { users, recoveryCodes } = accounts;

@@ -8,15 +8,15 @@ import { session } from "../state.ts";
 import { withStepUp } from "../webauthn/ceremonies.ts";
 import { ConfirmDialog, ErrorMessage } from "./common.tsx";
 
-/**
- * The account's devices (spec §2): this one marked, whether each can read end-to-end context,
- * and revoke (after a passkey confirmation), which ends its sessions and deletes its bundle.
- */
 /** A device's name; null once the account's data key was erased (the name was sealed under it). */
 function nameOf(device: Device): string {
   return device.name ?? t("devices.unnamedDevice");
 }
 
+/**
+ * The account's devices (spec §2): this one marked, whether each can read end-to-end context,
+ * and revoke (after a passkey confirmation), which ends its sessions and deletes its bundle.
+ */
 export function DeviceList({ devices, onChanged }: { devices: Device[]; onChanged: () => void }) {
   const [revoking, setRevoking] = useState<Device | null>(null);
   const [error, setError] = useState<unknown>(null);
