@@ -172,7 +172,7 @@ export function createBatchedIdempotencyCompletion(db: Queryable): (input: Idemp
  * crash can leave the change committed and its key still held, which a retry would run again.
  */
 export const completeIdempotencyKeyWithin: (tx: Queryable, input: IdempotencyCompletion) => Promise<void> =
-  createTickBatcherPer(completeIdempotencyKeys);
+  createTickBatcherPer(completeIdempotencyKeys, { gather: "microtasks" });
 
 async function completeIdempotencyKeys(q: Queryable, inputs: readonly IdempotencyCompletion[]): Promise<undefined[]> {
   await q.query(

@@ -60,7 +60,7 @@ export interface InsertedApproval {
  * they are held for the append and commit only.
  */
 export const insertApprovalInTurn: (tx: Queryable, approval: NewApproval) => Promise<InsertedApproval | null> =
-  createTickBatcherPer(insertApprovals);
+  createTickBatcherPer(insertApprovals, { gather: "microtasks" });
 
 // Every column of the row but `sealed`, which the caller has in hand: returning it would send
 // each request's largest value straight back.
@@ -339,7 +339,7 @@ interface IdentifiedEnding {
 }
 
 // Per transaction, so only the endings of one batch share a statement.
-const endInTurn = createTickBatcherPer(endApprovals);
+const endInTurn = createTickBatcherPer(endApprovals, { gather: "microtasks" });
 
 async function endApprovals(tx: Queryable, endings: readonly IdentifiedEnding[]): Promise<(ApprovalRow | null)[]> {
   if (endings.length === 1) {

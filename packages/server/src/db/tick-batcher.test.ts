@@ -33,6 +33,39 @@ describe("the tick batcher", () => {
   });
 });
 
+describe("the tick batcher gathering microtasks", () => {
+  it("cuts the batch once the promise jobs have run, before the turn's other callbacks", async () => {
+    const order: string[] = [];
+    const batches: number[][] = [];
+    const echo = createTickBatcher<number, number>(
+      async (inputs) => {
+        order.push("batch");
+        batches.push([...inputs]);
+        return inputs;
+      },
+      { gather: "microtasks" },
+    );
+    // An immediate queued first would run before a "turn" batch; this batch must not wait for it.
+    const immediate = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        order.push("immediate");
+        resolve();
+      }),
+    );
+    // One synchronous fan-out, and callers a few promise jobs later: all in one batch.
+    const late = async (n: number) => {
+      await Promise.resolve();
+      await Promise.resolve();
+      return echo(n);
+    };
+    const answers = await Promise.all([echo(1), echo(2), late(3), late(4)]);
+    await immediate;
+    assert.deepEqual(answers, [1, 2, 3, 4]);
+    assert.deepEqual(batches, [[1, 2, 3, 4]]);
+    assert.deepEqual(order, ["batch", "immediate"]);
+  });
+});
+
 describe("the tick batcher with maxInFlight", () => {
   it("holds inputs while a batch runs, then sends everything that arrived in one batch", async () => {
     const batches: number[][] = [];

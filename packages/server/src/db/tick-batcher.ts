@@ -21,6 +21,16 @@ export interface TickBatcherOptions {
    * statement (and each commit) serves many more callers, for about one statement's latency more.
    */
   readonly maxInFlight?: number;
+  /**
+   * When a batch is cut. "turn" (default): at the end of the event loop's turn (`setImmediate`),
+   * so requests whose I/O completes in the same turn share it. "microtasks": as soon as the
+   * promise jobs running now have all run (`process.nextTick`), without waiting for the rest of
+   * the turn's I/O callbacks: for callers that all ask in one synchronous fan-out, such as the
+   * units of a group commit's batch asking on its transaction, whose every wait for the turn's
+   * end lengthens the one transaction running at a time. (On bench/approvals under load, a
+   * creation batch's insert went out 0.15 ms after its units asked instead of 0.67 ms.)
+   */
+  readonly gather?: "turn" | "microtasks";
 }
 
 /**
@@ -32,6 +42,7 @@ export function createTickBatcher<I, O>(
   options: TickBatcherOptions = {},
 ): TickBatcher<I, O> {
   const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
+  const defer = options.gather === "microtasks" ? process.nextTick : setImmediate;
   if (!(maxInFlight >= 1)) throw new RangeError("maxInFlight must be at least 1");
   let queue: { input: I; resolve: (output: O) => void; reject: (error: unknown) => void }[] = [];
   let scheduled = false;
@@ -69,7 +80,7 @@ export function createTickBatcher<I, O>(
   const schedule = () => {
     if (scheduled) return;
     scheduled = true;
-    setImmediate(flush);
+    defer(flush);
   };
 
   return (input: I) =>

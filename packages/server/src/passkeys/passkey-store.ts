@@ -176,7 +176,9 @@ export function createPasskeyStore(deps: { dataKeys: UserDataKeys; clock: Clock 
   const { dataKeys, clock } = deps;
   const now = () => new Date(clock.now());
   // Per transaction (or pool), so only uses that share one batch share their statement.
-  const recordInTurn = createTickBatcherPer((q: Queryable, uses: readonly PasskeyUse[]) => recordUses(q, uses, now()));
+  const recordInTurn = createTickBatcherPer((q: Queryable, uses: readonly PasskeyUse[]) => recordUses(q, uses, now()), {
+    gather: "microtasks",
+  });
   const sealName = async (q: Queryable, userId: string, passkeyId: string, name: string) =>
     encryptField(await dataKeys.forWriting(q, userId), nameContext(passkeyId), name);
 
