@@ -53,6 +53,7 @@ function packOne(name: "protocol" | "agent", out: string): string {
   const tsc = join(REPO, "node_modules", "typescript", "bin", "tsc");
   run(process.execPath, [tsc, "-p", join(dir, "tsconfig.build.json"), "--outDir", join(stage, "dist")]);
   cpSync(join(REPO, "LICENSE"), join(stage, "LICENSE"));
+  cpSync(join(dir, "README.md"), join(stage, "README.md"));
   const source = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Manifest;
   const manifest = packedManifest(source);
   if (source.bin !== undefined) {

@@ -56,6 +56,7 @@ describe("the packed SDK, installed in another project", () => {
       assert.ok(listing.includes("package/dist/index.js"), `${tarball} has dist/index.js`);
       assert.ok(listing.includes("package/dist/index.d.ts"), `${tarball} has dist/index.d.ts`);
       assert.ok(listing.includes("package/LICENSE"));
+      assert.ok(listing.includes("package/README.md"), `${tarball} has its README`);
       const stray = listing.filter((file) => (file.endsWith(".ts") && !file.endsWith(".d.ts")) || /test/.test(file));
       assert.deepEqual(stray, [], `${tarball} holds only built files`);
     }
