@@ -525,6 +525,32 @@ describe("devices, pairing and end-to-end context, end to end", { timeout: 300_0
     );
   });
 
+  it("after the account's data key is erased, lists its devices as Unnamed device: their names were sealed under it", async () => {
+    // The browser recovered last is the one still signed in.
+    const page = (phones.at(-1) as Phone).page;
+    await page.goto(`${server.url}/devices`);
+    const cards = page.locator("[data-device-id]");
+    await cards.first().waitFor();
+    const count = await cards.count();
+    assert.ok(count >= 2, "this account has several devices");
+    assert.equal(await page.getByText("Unnamed device").count(), 0, "named while the key exists");
+    const me = await page.evaluate(async () => {
+      const res = await fetch("/v1/me/devices", { headers: { accept: "application/json" } });
+      return (await res.json()) as { devices: { name: string | null }[] };
+    });
+    assert.ok(me.devices.every((device) => device.name !== null));
+    const account = await page.evaluate(async () => {
+      const res = await fetch("/v1/account", { headers: { accept: "application/json" } });
+      return (await res.json()) as { id: string };
+    });
+    // Crypto-shredding (DESIGN §4.9): the sealed labels stay, unreadable.
+    assert.equal(await server.services.userDataKeys.erase(server.services.db, account.id), true);
+    await page.reload();
+    await cards.first().waitFor();
+    assert.equal(await page.getByText("Unnamed device").count(), count);
+    await check(page, "13-names-erased");
+  });
+
   it("never let a pairing code reach the server: no request line or log line carries one", () => {
     const log = server.logs.join("\n").toUpperCase();
     // The capture works: the pairing requests themselves are in the log.

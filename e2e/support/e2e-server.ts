@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
-import { createAppServices } from "../../packages/server/src/app-services.ts";
+import { type AppServices, createAppServices } from "../../packages/server/src/app-services.ts";
 import { loadConfig } from "../../packages/server/src/config/load-config.ts";
 import { buildApp } from "../../packages/server/src/http/build-app.ts";
 import { createMemoryMailer, type MemoryMailer } from "../../packages/server/src/mail/memory-mailer.ts";
@@ -19,6 +19,8 @@ export interface E2eServer {
   readonly app: FastifyInstance;
   readonly url: string;
   readonly mailer: MemoryMailer;
+  /** The server's services, on its database: for a test to do what no screen does (an erasure). */
+  readonly services: AppServices;
   /** A temporary directory for key files and the like, removed by `close`. */
   readonly dir: string;
   /** The server's log lines (JSON), when started with `captureLogs`; empty otherwise. */
@@ -100,6 +102,7 @@ export async function startE2eServer(
     app,
     url,
     mailer,
+    services,
     dir,
     logs,
     lastCode(email) {
