@@ -15,7 +15,7 @@ import type { PasskeyRow } from "../passkeys/passkey-store.ts";
 import { approvalAuditEvent, auditApproval } from "./approval-audit.ts";
 import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import { type ApprovalRow, type DecisionEvidence, isTerminal } from "./approval-row.ts";
-import { openApproval } from "./approval-seal.ts";
+import { openApproval, type SealedApproval } from "./approval-seal.ts";
 import {
   type DecisionTarget,
   endApprovalInTurn,
@@ -102,12 +102,23 @@ export async function decideApproval(
     throw new CountersignError("validation_failed", { message: "context_unread is only allowed with a rejection." });
   }
 
-  // 1. The request, and 2. its agent as it is now, read together.
-  const target = await findForDecision(db, person.userId, approvalId);
+  // 1. The request, and 2. its agent as it is now, read together; alongside them, the passkey
+  // the assertion names (checked at step 6). Reads only, each a round trip the decision would
+  // otherwise wait for in turn: nothing is concluded from them before its step.
+  const credentialId = credentialIdFromResponse(input.credential);
+  const [target, known] = await Promise.all([
+    findForDecision(db, person.userId, approvalId),
+    credentialId === null ? null : deps.passkeys.store.findByCredentialId(db, credentialId),
+  ]);
   if (target === null) throw new CountersignError("approval_not_found");
   const { row } = target;
   await assertOpen(deps, row, now);
   assertAgentStillValid(target);
+
+  // The sealed number is opened while the nonce is consumed (its data key is a read); it is
+  // compared only at step 4, once the nonce was accepted.
+  const opened = input.decision === "approve" ? openApproval(deps.dataKeys, db, row) : null;
+  opened?.catch(() => {}); // awaited at step 4, or abandoned with the refusal of step 3
 
   // 3. The nonce: single use, consumed before anything else can be learned from this attempt.
   if (!(await deps.nonces.consume(db, { nonce: input.nonce, requestId: row.id, userId: person.userId, now }))) {
@@ -115,7 +126,7 @@ export async function decideApproval(
   }
 
   // 4. The number (approve only).
-  if (input.decision === "approve") await checkNumber(deps, row, input.number, now, actor);
+  if (opened !== null) await checkNumber(deps, row, await opened, input.number, now, actor);
 
   // 5. The display hash. Public values, so a plain comparison leaks nothing.
   const e2e = row.e2e_account_key_id !== null;
@@ -140,7 +151,7 @@ export async function decideApproval(
       nonce: input.nonce,
     }),
   );
-  const passkey = await verifyAssertion(deps, person.userId, input.credential, challenge);
+  const passkey = await verifyAssertion(deps, person.userId, known, input.credential, challenge);
 
   const decidedAt = now;
   const evidence = buildEvidence(deps, row, input, challenge, passkey, decidedAt);
@@ -247,9 +258,11 @@ async function whyNotDecided(tx: Queryable, userId: string, id: string, decidedA
   );
 }
 
+/** Step 4: `sealed` is the request's sealed content, opened (null when it can no longer be). */
 async function checkNumber(
   deps: ApprovalDeps,
   row: ApprovalRow,
+  sealed: SealedApproval | null,
   typed: string | undefined,
   now: Date,
   actor: ActorContext,
@@ -257,7 +270,6 @@ async function checkNumber(
   if (typed === undefined) {
     throw new CountersignError("validation_failed", { message: "Type the number the agent shows to approve." });
   }
-  const sealed = await openApproval(deps.dataKeys, deps.db, row);
   if (sealed === null)
     throw new CountersignError("approval_not_pending", { message: "This request can no longer be read." });
   // T-1: compared in constant time; both are exactly six ASCII digits (the schema checks `typed`).
@@ -297,15 +309,15 @@ async function checkNumber(
   });
 }
 
+/** Step 6: `passkey` is the stored passkey the assertion names, null when none is. */
 async function verifyAssertion(
   deps: ApprovalDeps,
   userId: string,
+  passkey: PasskeyRow | null,
   response: unknown,
   challenge: string,
 ): Promise<PasskeyRow> {
   const { store, assertion } = deps.passkeys;
-  const credentialId = credentialIdFromResponse(response);
-  const passkey = credentialId === null ? null : await store.findByCredentialId(deps.db, credentialId);
   // WebAuthn L3 §7.2 steps 5–6: a credential we know, of this person, not revoked.
   if (passkey === null || passkey.revokedAt !== null || passkey.userId !== userId) {
     throw new CountersignError("passkey_verification_failed");
