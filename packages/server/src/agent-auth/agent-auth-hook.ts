@@ -99,6 +99,7 @@ export function registerAgentAuth(app: FastifyInstance, deps: AgentAuthDeps): vo
     } catch (err) {
       request.log.warn({ err }, "could not record the agent's last use");
     }
+    request.routeOptions.config.afterAgentAuth?.(request);
     if (
       request.method === "POST" &&
       (await beginIdempotentRequest(request, reply, { agentRequest, agentId: agent.id }, deps))

@@ -63,6 +63,9 @@ describeEachDatabase("the agent request pipeline", (ctx) => {
   let app: FastifyInstance;
   let agentKeys: CryptoKeyPair;
   const resolved = new Map<string, ResolvedAgentKey>();
+  /** What `afterAgentAuth` saw on each call, and how many times the handler behind it ran. */
+  const early: { agent: string | undefined; keyHeld: boolean }[] = [];
+  let handled = 0;
 
   before(async () => {
     agentKeys = await generateEd25519KeyPair();
@@ -74,6 +77,13 @@ describeEachDatabase("the agent request pipeline", (ctx) => {
     });
     app.post("/test/signed", { config: { surface: "api", agentAuth: true } }, handler);
     app.get("/test/signed", { config: { surface: "api", agentAuth: true } }, handler);
+    const afterAuth = (request: FastifyRequest) => {
+      early.push({ agent: request.agentAuth?.agent.id, keyHeld: request.idempotency !== undefined });
+    };
+    app.post("/test/early", { config: { surface: "api", agentAuth: true, afterAgentAuth: afterAuth } }, async () => {
+      handled += 1;
+      return { handled };
+    });
     await app.ready();
   });
 
@@ -289,6 +299,23 @@ describeEachDatabase("the agent request pipeline", (ctx) => {
     const stale = await signed({ created: nowSeconds() - 1_000, nonce });
     assert.equal((await send(stale)).code, "signature_expired");
     assert.equal((await send(await signed({ nonce }))).status, 200);
+  });
+
+  it("calls a route's afterAgentAuth once the agent is known and before its Idempotency-Key is claimed, never for a refusal", async () => {
+    early.length = 0;
+    const first = await signed({ url: "/test/early", body: { n: 1 }, headers: { "idempotency-key": "early-1" } });
+    assert.equal((await send(first)).status, 200);
+    assert.deepEqual(early, [{ agent: "agt_1", keyHeld: false }]);
+    // The same request again (a new signature): the claim answers it from storage.
+    const again = await signed({ url: "/test/early", body: { n: 1 }, headers: { "idempotency-key": "early-1" } });
+    const replayed = await app.inject(again);
+    assert.equal(replayed.headers["idempotency-replayed"], "true");
+    assert.deepEqual(replayed.json(), { handled: 1 });
+    assert.equal(early.length, 2, "called for the replay too: it may only start reads");
+    // Refused by the pipeline: a captured request sent twice, and an unsigned one.
+    assert.equal((await send(first)).code, "nonce_replay");
+    assert.equal((await send({ method: "POST", url: "/test/early", headers: { host: HOST } })).status, 401);
+    assert.equal(early.length, 2);
   });
 
   describe("the nonce store", () => {

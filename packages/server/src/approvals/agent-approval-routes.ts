@@ -18,6 +18,7 @@ import {
   EvidenceSchema,
   PollQuerySchema,
 } from "./approval-schemas.ts";
+import type { Blockers } from "./approval-store.ts";
 import { toAgentView } from "./approval-views.ts";
 import { waitForChange } from "./wait-for-change.ts";
 
@@ -44,10 +45,20 @@ export function registerAgentApprovalRoutes(
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const view = (row: ApprovalRow, number: string | null = null) => toAgentView(row, number, clock.now(), interval);
 
+  // A creation's first read, started as soon as the agent is known: it then runs while the
+  // Idempotency-Key is claimed instead of after (abandoned if the claim answers from storage).
+  const blockersRead = new WeakMap<FastifyRequest, Promise<Blockers>>();
+  const readBlockersEarly = (request: FastifyRequest) => {
+    const { action_type: actionType } = request.body as { action_type: string };
+    const read = approvals.readBlockers(agentOf(request).agent, actionType);
+    read.catch(() => {}); // awaited by the handler, or abandoned with the request
+    blockersRead.set(request, read);
+  };
+
   typed.post(
     "/v1/approvals",
     {
-      config: AGENT,
+      config: { ...AGENT, afterAgentAuth: readBlockersEarly },
       schema: {
         tags: ["approvals"],
         summary: "Ask your person to approve an action",
@@ -77,6 +88,7 @@ export function registerAgentApprovalRoutes(
       const held = request.idempotency;
       let storedBody: string | undefined;
       const result = await approvals.create(auth.agent, input, actorOf(request), {
+        blockers: blockersRead.get(request),
         ...(held && {
           alongside: async (tx, created) => {
             const view = toAgentView(created.row, created.number, clock.now(), interval, created.display);

@@ -7,6 +7,7 @@ import type { ActorContext, ApprovalDeps } from "./approval-deps.ts";
 import { type ApprovalRow, type DecisionEvidence, isTerminal } from "./approval-row.ts";
 import { openApproval } from "./approval-seal.ts";
 import {
+  type Blockers,
   cancelOpenForAgent,
   endApproval,
   expireDue,
@@ -24,6 +25,7 @@ import {
   type CreatedApproval,
   createApproval,
   expireLazily,
+  readBlockers,
 } from "./create-approval.ts";
 import { type DecidingPerson, type DecisionInput, type DecisionOutcome, decideApproval } from "./decide-approval.ts";
 
@@ -40,6 +42,8 @@ export interface ApprovalService extends InFlightApprovals {
     actor: ActorContext,
     options?: CreateApprovalOptions,
   ): Promise<CreatedApproval>;
+  /** A creation's first read, for a caller that starts it early (`CreateApprovalOptions.blockers`). */
+  readBlockers(agent: AuthenticatedAgent, actionType: string): Promise<Blockers>;
   /** The agent's own request; expired lazily if its time is up. */
   getForAgent(agentId: string, approvalId: string): Promise<ApprovalRow>;
   /** A plain poll: like {@link getForAgent}, but 429 `slow_down` when faster than `interval`. */
@@ -95,6 +99,7 @@ export function createApprovalService(deps: ApprovalDeps): ApprovalService {
   const service: ApprovalService = {
     deps,
     create: (agent, input, actor, options) => createApproval(deps, agent, input, actor, options),
+    readBlockers: (agent, actionType) => readBlockers(deps, agent, actionType),
 
     async getForAgent(agentId, approvalId) {
       const row = await findForAgent(db, agentId, approvalId);

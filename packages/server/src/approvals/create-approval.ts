@@ -41,6 +41,21 @@ export interface CreateApprovalOptions {
    * stores the agent's idempotent answer here). It may throw to refuse the creation.
    */
   readonly alongside?: (tx: Transaction, created: CreatedApproval) => Promise<void>;
+  /**
+   * {@link readBlockers} for this agent and action type, started by the caller before it had the
+   * whole input (the route, while the Idempotency-Key is claimed); read here when absent.
+   */
+  readonly blockers?: Promise<Blockers>;
+}
+
+/**
+ * A creation's first read: the open request for the same agent and action type, the last
+ * rejection within the cool-down, the person's default TTL and the agent's pinned key set
+ * (`createBlockerReader` in approval-store.ts: batched across concurrent creations).
+ */
+export function readBlockers(deps: ApprovalDeps, agent: AuthenticatedAgent, actionType: string): Promise<Blockers> {
+  const cooldownFrom = new Date(deps.clock.now() - deps.config.approvals.cooldownSeconds * 1000);
+  return deps.blockers({ userId: agent.userId, agentId: agent.id, actionType, cooldownFrom });
 }
 
 /** `context` is a JSON object of at most 16 KiB (DESIGN §4.4), measured as UTF-8 JSON. */
@@ -88,10 +103,7 @@ export async function createApproval(
   const key = { userId: agent.userId, agentId: agent.id, actionType: input.action_type };
   const now = new Date(clock.now());
 
-  const blockers = await deps.blockers({
-    ...key,
-    cooldownFrom: new Date(now.getTime() - config.approvals.cooldownSeconds * 1000),
-  });
+  const blockers = await (options.blockers ?? readBlockers(deps, agent, input.action_type));
   const e2eKeyId = checkE2e(input, blockers);
   if (blockers.openId !== null) {
     const open = await findOpenFor(db, key);

@@ -10,6 +10,12 @@ declare module "fastify" {
     surface?: Surface;
     /** Runs the agent-request verification pipeline before the handler (DESIGN §4.1). */
     agentAuth?: boolean;
+    /**
+     * With `agentAuth`: called once the agent is authenticated, before its Idempotency-Key is
+     * claimed, to start the reads the handler will need, so that they overlap the claim's round
+     * trip. It may only start reads: the claim may still answer the request from storage.
+     */
+    afterAgentAuth?: (request: FastifyRequest) => void;
     /** Loads the session into `request.session` (`"step-up"`: and needs a fresh passkey); src/sessions. */
     auth?: "session" | "step-up";
     /** Holds every response, errors included, to `config.auth.minDurationMs` (A-4); src/auth-guards. */
