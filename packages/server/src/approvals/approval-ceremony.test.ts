@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
-import { RECEIPT_TYPE } from "@countersign/protocol";
+import { decisionChallenge, RECEIPT_TYPE, toBase64Url } from "@countersign/protocol";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { describeEachDatabase } from "../../test-support/test-database.ts";
 import {
@@ -146,6 +146,54 @@ describeEachDatabase("the approval ceremony", (ctx) => {
       number: second.number_match,
     });
     assert.equal(reused.code, "decision_nonce_invalid");
+  });
+
+  it("judges a cloned passkey at step 6 only: a spent nonce is refused as such and flags nothing; then the clone is refused and flagged", async () => {
+    const carol = await kit.newPerson();
+    const agent = await kit.newAgent(carol);
+    // Two copies of the key at the same counter; the original then moves the stored one past it.
+    const late = carol.authenticator.clone();
+    const later = carol.authenticator.clone();
+    const first = await askFresh(agent, "deploy.first");
+    assert.equal((await kit.decide(carol, first.id)).res.status, 200);
+
+    // A wrong number spends the nonce; the clone then signs, genuinely, over that nonce.
+    const asked = await askFresh(agent, "deploy.second");
+    const wrong = asked.number_match === "111111" ? "222222" : "111111";
+    const { res: mismatch, body } = await kit.decide(carol, asked.id, { number: wrong });
+    assert.equal(mismatch.code, "number_mismatch");
+    const challenge = toBase64Url(
+      await decisionChallenge({
+        requestId: asked.id,
+        decision: "approve",
+        displayPayloadHash: body.display_payload_hash as string,
+        nonce: body.nonce as string,
+      }),
+    );
+    const credential = late.authenticate({
+      challenge,
+      rpId: kit.config.webauthn.rpId,
+      allowCredentials: [],
+      userVerification: "required",
+    });
+    const spent = await kit.personCall(carol, "POST", `/v1/me/approvals/${asked.id}/decision`, {
+      ...body,
+      number: asked.number_match,
+      credential,
+    });
+    assert.equal(spent.code, "decision_nonce_invalid");
+    const flagged = async () => {
+      const list = await kit.personCall(carol, "GET", "/v1/passkeys");
+      assert.equal(list.status, 200, JSON.stringify(list.body));
+      return list.body.passkeys[0].counter_regressed_at as string | null;
+    };
+    assert.equal(await flagged(), null, "a refusal before step 6 does not judge the passkey");
+
+    const cloned = await kit.decide(carol, asked.id, { authenticator: later });
+    assert.equal(cloned.res.code, "passkey_verification_failed");
+    assert.ok(await flagged(), "the passkey is flagged");
+    const still = await kit.personCall(carol, "GET", `/v1/me/approvals/${asked.id}`);
+    assert.equal(still.body.approval.status, "pending", "nothing was decided");
   });
 
   it("lets exactly one of two concurrent decisions end a request; the other gets approval_not_pending", async () => {
