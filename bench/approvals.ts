@@ -12,7 +12,8 @@
  *    Target p99 ≤ 20 ms.
  *
  * The load generators run in worker threads on the same 2-core machine as the server, with 50
- * connections for 1 and 2. Nothing here is a test: it prints figures.
+ * connections for 1 and 2. The audit checkpointer runs beside the server, as under `countersign
+ * serve`. Nothing here is a test: it prints figures.
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
@@ -31,6 +32,7 @@ import { createAccountTestClient, type SignedUp } from "../packages/server/src/a
 import type { AuthenticatedAgent } from "../packages/server/src/agent-auth/agent-request.ts";
 import { agentKeyId } from "../packages/server/src/agents/agent-key-id.ts";
 import { createAppServices } from "../packages/server/src/app-services.ts";
+import { startAuditCheckpointer } from "../packages/server/src/audit/audit-checkpointer.ts";
 import { type GroupCommitTotals, readGroupCommitTotals } from "../packages/server/src/audit/group-commit-metrics.ts";
 import { systemClock } from "../packages/server/src/clock.ts";
 import { buildApp } from "../packages/server/src/http/build-app.ts";
@@ -81,6 +83,10 @@ try {
   const app = await buildApp({ config, db, logLevel: "silent", services });
   await app.listen({ host: "127.0.0.1", port });
   closers.push(() => app.close());
+  // The background work `countersign serve` runs beside the requests: every 1,000 audited
+  // writes, a checkpoint verifies them and signs (DESIGN §4.8), on the same event loop.
+  const checkpointer = await startAuditCheckpointer({ db, config, clock: systemClock });
+  closers.push(() => checkpointer.stop());
   const accounts = createAccountTestClient(app, { mailer, webauthn: config.webauthn, host: config.appHost });
 
   // People with ES256 software passkeys that keep the signature counter at 0, like synced
@@ -178,7 +184,10 @@ try {
     );
   };
   console.log(`\nnode ${process.version}, ${cpus().length} cores, ${describeBenchServer()}`);
-  console.log(`${CONNECTIONS} keep-alive connections, ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up\n`);
+  console.log(
+    `${CONNECTIONS} keep-alive connections, ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s warm-up; ` +
+      `audit checkpoints every ${number(config.audit.checkpointEntries)} entries, as the server signs them\n`,
+  );
 
   const { result: floor } = await load(
     Array.from({ length: 200_000 }, () => raw("GET", "/v1/approvals", { host: "127.0.0.1", ...bare.header })),
