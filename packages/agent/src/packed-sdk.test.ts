@@ -90,7 +90,12 @@ describe("the packed SDK, installed in another project", () => {
     });
   });
 
-  it("gives a TypeScript project real types", () => {
+  it("gives a TypeScript project real types, and the README's example type-checks against them", () => {
+    // The example the package's README shows, as a user would paste it.
+    const readme = readFileSync(join(REPO, "packages", "agent", "README.md"), "utf8");
+    const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example?.includes("createAgentClient"), "the README has a TypeScript example");
+    writeFileSync(join(project, "readme-example.mts"), example ?? "");
     writeFileSync(
       join(project, "use.ts"),
       [
@@ -116,7 +121,7 @@ describe("the packed SDK, installed in another project", () => {
           noEmit: true,
           skipLibCheck: true,
         },
-        files: ["use.ts"],
+        files: ["use.ts", "readme-example.mts"],
       }),
     );
     const result = spawnSync(

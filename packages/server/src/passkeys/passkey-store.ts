@@ -175,7 +175,8 @@ function toRow(row: StoredPasskey): PasskeyRow {
 export function createPasskeyStore(deps: { dataKeys: UserDataKeys; clock: Clock }): PasskeyStore {
   const { dataKeys, clock } = deps;
   const now = () => new Date(clock.now());
-  // Per transaction (or pool), so only uses that share one batch share their statement.
+  // Per transaction, so only uses of one group-commit batch share a statement; they are asked in
+  // one fan-out, so the batch is cut once the promise jobs have run (see TickBatcherOptions).
   const recordInTurn = createTickBatcherPer((q: Queryable, uses: readonly PasskeyUse[]) => recordUses(q, uses, now()), {
     gather: "microtasks",
   });
